@@ -1,0 +1,89 @@
+"""Answer quality, side by side: naive rank-bm25 against the engine, on the project's question sets.
+
+Run: python bench/evaluate.py [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from rank_bm25 import BM25Okapi
+
+from bot.engine import Engine
+from bot.engine.evaluation import Case, Scores, read_cases, score
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "tests" / "eval"
+SETS = {
+    "seed dev": (
+        EVAL / "seed_dev.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "seed held-out": (
+        EVAL / "seed_heldout.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "second article": (
+        EVAL / "second_article.jsonl",
+        EVAL / "articles" / "harbor-ferry-electric.md",
+    ),
+}
+
+
+def engine_for(article: Path) -> Engine:
+    """An engine over a corpus holding just this article (and the shipped glossary)."""
+    folder = Path(tempfile.mkdtemp(prefix="articlebot-eval-"))
+    shutil.copy(article, folder / article.name)
+    return Engine.load(folder, ROOT / "prompts")
+
+
+def engine_scores(cases: list[Case], engine: Engine) -> Scores:
+    def reply(question: str) -> tuple[bool, str | None]:
+        answer = engine.ask(question)
+        return answer.answered, answer.citations[0].quote if answer.citations else None
+
+    return score(cases, reply)
+
+
+def naive_scores(cases: list[Case], engine: Engine) -> Scores:
+    """rank-bm25 as a newcomer would use it: lowercase, split on spaces, top score > 0 answers."""
+    sentences = [s.sentence.text for s in engine.library.sentences]
+    bm25 = BM25Okapi([s.lower().split() for s in sentences])
+
+    def reply(question: str) -> tuple[bool, str | None]:
+        scores = bm25.get_scores(question.lower().split())
+        best = int(scores.argmax())
+        return bool(scores[best] > 0), sentences[best]
+
+    return score(cases, reply)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list the questions gone wrong")
+    args = parser.parse_args()
+    print(f"{'question set':16} {'method':10} {'top-1':>7} {'declined':>9} {'wrongly':>8}  n")
+    print(f"{'':16} {'':10} {'':>7} {'(unans.)':>9} {'declined':>8}")
+    for name, (path, article) in SETS.items():
+        cases = read_cases(path)
+        engine = engine_for(article)
+        for method, scores in (
+            ("rank-bm25", naive_scores(cases, engine)),
+            ("engine", engine_scores(cases, engine)),
+        ):
+            print(
+                f"{name:16} {method:10} {scores.top1:7.1%} {scores.declined_share:9.1%} "
+                f"{scores.wrongly_declined_share:8.1%}  {scores.answerable}+{scores.unanswerable}"
+            )
+            if args.misses and method == "engine":
+                for miss in scores.misses:
+                    print("    ", miss)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""`articlebot`: the engine from a terminal. The same replies the Discord bot posts.
+
+Its output is a contract other tools read: `ask --json` prints one JSON object per question,
+`check` exits non-zero when nothing usable loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.engine import Citation, Engine, EngineError, Reply
+
+log = logging.getLogger(__name__)
+
+# Progress is worth showing only when loading takes a noticeable moment.
+PROGRESS_MIN_FILES = 200
+
+
+def citation_json(citation: Citation) -> dict[str, object]:
+    """A citation as the command-line contract spells it."""
+    return {
+        "n": citation.n,
+        "article": citation.article_id,
+        "paragraph": citation.paragraph,
+        "quote": citation.quote,
+        "path": citation.path,
+        "start": citation.start,
+        "end": citation.end,
+    }
+
+
+def reply_json(question: str, reply: Reply) -> str:
+    """One line of `ask --json`."""
+    return json.dumps(
+        {
+            "question": question,
+            "answered": reply.answered,
+            "text": reply.text,
+            "citations": [citation_json(c) for c in reply.citations],
+        },
+        ensure_ascii=False,
+    )
+
+
+def terminal_progress(stream: TextIO) -> Callable[[int, int], None]:
+    """A progress callback that redraws one line on a terminal and stays silent otherwise."""
+
+    def report(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES or not stream.isatty():
+            return
+        if done == total or done % 50 == 0:
+            end = "\n" if done == total else ""
+            stream.write(f"\rreading articles: {done}/{total}{end}")
+            stream.flush()
+
+    return report
+
+
+def load_engine(settings: Settings) -> Engine:
+    """Build the engine the settings describe, with progress on a terminal."""
+    return Engine.load(
+        settings.corpus_dir, settings.prompts_dir, progress=terminal_progress(sys.stderr)
+    )
+
+
+def command_ask(settings: Settings, args: argparse.Namespace) -> int:
+    engine = load_engine(settings)
+    for question in args.question:
+        reply = engine.ask(question)
+        print(reply_json(question, reply) if args.json else reply.text + "\n")
+    return 0
+
+
+def command_check(settings: Settings, args: argparse.Namespace) -> int:
+    engine = load_engine(settings)
+    # Render every reply kind once on real data, so a broken template fails here, not live.
+    first_sentence = engine.library.sentences[0].sentence.text
+    engine.ask(first_sentence)
+    engine.ask("zzzz qqqq")
+    for name in engine.prompts.names():
+        engine.prompts.environment.get_template(f"{name}.j2")
+    articles = engine.articles()
+    paragraphs = sum(a.paragraphs for a in articles)
+    print(f"corpus: {settings.corpus_dir}")
+    print(
+        f"articles: {len(articles)}  paragraphs: {paragraphs}  "
+        f"sentences: {engine.library.sentence_count}"
+    )
+    print(f"templates: {len(engine.prompts.names())} in {settings.prompts_dir}")
+    print(f"warnings: {len(engine.warnings)}")
+    for warning in engine.warnings:
+        print(f"  {warning.path}: {warning.message}")
+    return 0
+
+
+def command_chat(settings: Settings, args: argparse.Namespace) -> int:
+    engine = load_engine(settings)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"Ask about {len(engine.articles())} article(s); an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not line.strip():
+            if interactive:
+                break
+            continue
+        print(engine.ask(line).text + "\n", flush=True)
+    return 0
+
+
+def command_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.discord_token:
+        print(
+            "DISCORD_TOKEN is not set.\n"
+            "Create a bot application at https://discord.com/developers/applications, add a bot,\n"
+            "copy its token and put it in a .env file next to where you run the bot:\n"
+            "    DISCORD_TOKEN=your-token-here\n"
+            "(see .env.example and the README). To try the answers without Discord, run\n"
+            "    articlebot chat",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.discord.runner import run_bot  # imported here: the engine commands need no Discord
+
+    return run_bot(settings)
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "ask": command_ask,
+    "check": command_check,
+    "chat": command_chat,
+    "run": command_run,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's grammar."""
+    parser = argparse.ArgumentParser(
+        prog="articlebot",
+        description="Answers questions about news articles with verbatim, cited quotes.",
+    )
+    corpus = argparse.ArgumentParser(add_help=False)
+    corpus.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="DIR",
+        help="the corpus folder (default: CORPUS_DIR from the environment or .env, else ./corpus)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ask = sub.add_parser("ask", parents=[corpus], help="answer questions and exit")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    ask.add_argument("question", nargs="+", help="a question (quote it)")
+    sub.add_parser(
+        "check", parents=[corpus], help="validate the corpus and templates, and say what loaded"
+    )
+    sub.add_parser("chat", parents=[corpus], help="ask questions in the terminal")
+    sub.add_parser("run", parents=[corpus], help="run the Discord bot")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `articlebot` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(corpus_dir=args.corpus)
+    except SettingsError as error:
+        print(f"articlebot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level if args.command == "run" else "ERROR",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return COMMANDS[args.command](settings, args)
+    except EngineError as error:
+        print(f"articlebot: {error}", file=sys.stderr)
+        return 1

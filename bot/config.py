@@ -1,0 +1,88 @@
+"""Settings from the environment and `.env`, read once and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the bot cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment. `repr` never shows the token."""
+
+    discord_token: str | None = field(default=None, repr=False)
+    corpus_dir: Path = Path("corpus")
+    prompts_dir: Path = PACKAGE_ROOT / "prompts"
+    guild_id: int | None = None
+    answer_channel_ids: frozenset[int] = frozenset()
+    moderator_role_ids: frozenset[int] = frozenset()
+    question_cooldown_seconds: float = 5.0
+    reload_cooldown_seconds: float = 30.0
+    log_level: str = "INFO"
+    api_base: str | None = None
+    gateway_url: str | None = None
+
+
+def _environment(env_file: Path | None) -> dict[str, str]:
+    """The process environment over the `.env` file (the environment wins, as usual)."""
+    values: dict[str, str] = {}
+    path = env_file if env_file is not None else Path(".env")
+    if path.is_file():
+        values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
+def _ids(name: str, raw: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in raw.replace(",", " ").split())
+    except ValueError:
+        raise SettingsError(
+            f"{name} must be Discord ids separated by commas, got {raw!r}"
+        ) from None
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} cannot be negative, got {raw!r}")
+    return value
+
+
+def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+    """Read settings from the environment and `.env`; keyword overrides win (CLI flags)."""
+    env = _environment(env_file)
+    guild = env.get("DISCORD_GUILD_ID", "").strip()
+    if guild and not guild.isdigit():
+        raise SettingsError(f"DISCORD_GUILD_ID must be a server id (digits), got {guild!r}")
+    values: dict[str, object] = {
+        "discord_token": env.get("DISCORD_TOKEN", "").strip() or None,
+        "corpus_dir": Path(env.get("CORPUS_DIR", "").strip() or "corpus"),
+        "prompts_dir": Path(env.get("PROMPTS_DIR", "").strip() or PACKAGE_ROOT / "prompts"),
+        "guild_id": int(guild) if guild else None,
+        "answer_channel_ids": _ids("ANSWER_CHANNEL_IDS", env.get("ANSWER_CHANNEL_IDS", "")),
+        "moderator_role_ids": _ids("MODERATOR_ROLE_IDS", env.get("MODERATOR_ROLE_IDS", "")),
+        "question_cooldown_seconds": _number(
+            "QUESTION_COOLDOWN_SECONDS", env.get("QUESTION_COOLDOWN_SECONDS", "5")
+        ),
+        "reload_cooldown_seconds": _number(
+            "RELOAD_COOLDOWN_SECONDS", env.get("RELOAD_COOLDOWN_SECONDS", "30")
+        ),
+        "log_level": env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        "api_base": env.get("DISCORD_API_BASE", "").strip() or None,
+        "gateway_url": env.get("DISCORD_GATEWAY_URL", "").strip() or None,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)  # type: ignore[arg-type]

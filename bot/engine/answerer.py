@@ -1,0 +1,350 @@
+"""From a question to ranked, verbatim quotes, or an honest "the article doesn't say".
+
+Ranking is BM25 over sentences, re-ranked by how much of the question a sentence covers. The
+decision to answer never looks at raw BM25 scores (they mean nothing across questions and
+corpora): it asks how much of the question's IDF-weighted content the best sentence contains,
+and whether the question names something the corpus has never seen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.engine.library import IndexedSentence, Library
+from bot.engine.models import Article, Sentence
+from bot.engine.tokenizer import (
+    _TOKEN,
+    QUESTION_FRAMING,
+    STOPWORDS,
+    _is_acronym,
+    _mostly_upper,
+    acronym_term,
+    base_terms,
+    normalize,
+)
+
+# A sentence must hold this share of the question's weighted content to be cited as the answer.
+MIN_COVERAGE = 0.6
+# Above this share of the question's weight in words the corpus has never seen, the question
+# is about something else ("the tallest mountain"), however well the rest matches.
+MAX_UNSEEN_SHARE = 0.5
+# Credit for a concept found in the sentence's paragraph but not in the sentence itself: news
+# sentences lean on their neighbours ("It will be...", "which will be held on Thursday").
+CONTEXT_CREDIT = 0.5
+# Among sentences that answer equally well, the news lead is the safer quote.
+LEAD_PRIOR = 0.1
+# Below this, the best sentence is not even offered as "maybe related".
+MIN_RELATED_COVERAGE = 0.3
+# Extra quotes must be nearly as good as the first one.
+EXTRA_QUOTE_SCORE_SHARE = 0.8
+MAX_QUOTES = 3
+CANDIDATES = 40
+# Credit for naming someone by part of their name ("Kim" for "Kim Jong Un").
+PARTIAL_NAME_CREDIT = 0.6
+ANSWER_TYPE_BOOST = 0.2
+
+_DAY_QUESTION = re.compile(r"\b(?:what|which) (?:day|date)\b", re.IGNORECASE)
+_YEAR_QUESTION = re.compile(r"\b(?:what|which|in what|in which) years?\b", re.IGNORECASE)
+_TIME_QUESTION = re.compile(
+    r"\b(?:when|what (?:day|date|year|month|time)|which (?:day|date|year|month)|how long ago"
+    r"|since when|until when)\b",
+    re.IGNORECASE,
+)
+_NUMBER_QUESTION = re.compile(
+    r"\b(?:how (?:many|much|long|far|big|large|old|often)|what (?:number|percentage|share|amount"
+    r"|price|cost)|how much)\b",
+    re.IGNORECASE,
+)
+# Words that name the kind of answer ("which day") rather than what the question is about.
+_ANSWER_TYPE_WORDS = frozenset(
+    {"day", "date", "year", "month", "time", "number", "mani", "much", "percentag", "amount"}
+)
+_TIME_WORDS = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april"
+    r"|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?"
+    r"|oct|nov|dec|today|yesterday|tomorrow|tonight|(?:1[89]|20)\d\d|\d{1,2}(?::\d\d)?\s*[ap]\.?m"
+    r"|weeks?|months?|years?|days?|hours?|minutes?|decades?|century)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty"
+    r"|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|percent)\b",
+    re.IGNORECASE,
+)
+
+# Questions about the article itself, answered from its byline, credits and front matter.
+_ASKS_AUTHOR = re.compile(
+    r"\b(?:who (?:wrote|writes|reported|authored|is the (?:author|reporter|"
+    r"writer|journalist))|(?:author|reporter|writer|journalist|byline)s?\b"
+    r"|written by|reported by)",
+    re.IGNORECASE,
+)
+_ASKS_EDITOR = re.compile(r"\b(?:edit(?:ed|or|s|ing)?)\b", re.IGNORECASE)
+_ASKS_SOURCE = re.compile(
+    r"\b(?:(?:news )?agency|outlet|publication|publisher|newspaper|"
+    r"which (?:paper|site|source)|what source|source of (?:the|this) "
+    r"(?:article|story)|published (?:by|in)|who published)\b",
+    re.IGNORECASE,
+)
+_ASKS_PUBLISHED = re.compile(
+    r"\bwhen (?:was|is) (?:the|this|it) (?:article |story )?"
+    r"(?:published|written|posted|from)\b|\bpublication date\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question asks about: a term, a name, or an acronym and its phrase."""
+
+    label: str  # the words as the question wrote them
+    own: frozenset[str]  # the question's own terms for it
+    aliases: frozenset[str]  # the terms of the phrase an acronym or alias stands for
+    weight: float
+    is_name: bool
+    seen: bool  # the corpus has at least one of the terms
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A ranked candidate sentence."""
+
+    item: IndexedSentence
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The engine's decision: quotes that answer, or none and maybe a related passage."""
+
+    question: str
+    answered: bool
+    quotes: tuple[Quote, ...] = ()
+    related: Quote | None = None
+    metadata: tuple[tuple[Article, Sentence], ...] = field(default=())
+    unseen_names: tuple[str, ...] = ()
+
+
+class Answerer:
+    """Answers questions from a Library."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def answer(self, question: str) -> Answer:
+        """Rank sentences for the question and decide whether the best one answers it."""
+        metadata = self._metadata_answer(question)
+        if metadata is not None:
+            return metadata
+        concepts = self._concepts(question)
+        seen = [c for c in concepts if c.seen]
+        if not seen:
+            return Answer(question, answered=False)
+        query = self.library.tokenizer(question)
+        query.extend(t for c in concepts for t in sorted(c.aliases) if t not in query)
+        candidates = self._rank(query, seen, _answer_type(question))
+        unseen_names = tuple(c.label for c in concepts if c.is_name and not c.seen)
+        unseen_share = 1 - sum(c.weight for c in seen) / sum(c.weight for c in concepts)
+        if not candidates:
+            return Answer(question, answered=False, unseen_names=unseen_names)
+        best = candidates[0]
+        if best.coverage < MIN_COVERAGE or unseen_share > MAX_UNSEEN_SHARE or unseen_names:
+            related = best if best.coverage >= MIN_RELATED_COVERAGE else None
+            return Answer(question, answered=False, related=related, unseen_names=unseen_names)
+        quotes = [best]
+        seen_texts = {_fingerprint(best.item.sentence.text)}
+        for quote in candidates[1:]:
+            if len(quotes) == MAX_QUOTES:
+                break
+            if quote.score < EXTRA_QUOTE_SCORE_SHARE * best.score or quote.coverage < MIN_COVERAGE:
+                break
+            fingerprint = _fingerprint(quote.item.sentence.text)
+            if fingerprint in seen_texts:  # wire stories repeat sentences across articles
+                continue
+            seen_texts.add(fingerprint)
+            quotes.append(quote)
+        return Answer(question, answered=True, quotes=tuple(quotes))
+
+    def _rank(
+        self, query: list[str], concepts: list[Concept], answer_type: str | None
+    ) -> list[Quote]:
+        library = self.library
+        total_weight = sum(c.weight for c in concepts)
+        quotes: list[Quote] = []
+        for document, score in library.index.top(query, CANDIDATES):
+            terms = library.terms[document]
+            context = library.paragraph_terms[document]
+            coverage = (
+                sum(
+                    c.weight * max(_mention(c, terms), CONTEXT_CREDIT * _mention(c, context))
+                    for c in concepts
+                )
+                / total_weight
+            )
+            item = library.sentences[document]
+            rank = score * (0.5 + 0.5 * coverage) * (1 + LEAD_PRIOR / item.sentence.paragraph)
+            if answer_type and _fits_type(item.sentence.text, answer_type):
+                rank *= 1 + ANSWER_TYPE_BOOST
+            quotes.append(Quote(item, rank, coverage))
+        # Rank covering sentences first: a high BM25 score on half the question is not an answer.
+        quotes.sort(key=lambda q: (q.coverage < MIN_COVERAGE, -q.score))
+        return quotes
+
+    def _concepts(self, question: str) -> list[Concept]:
+        """The question's content, grouped: a capitalised run is one name, an acronym one term."""
+        library = self.library
+        text = normalize(question)
+        shouting = _mostly_upper(text)
+        groups: list[tuple[list[str], bool, list[str]]] = []
+        vocabulary = library.index.vocabulary
+        previous_was_name = False
+        for position, match in enumerate(_TOKEN.finditer(text)):
+            raw = match.group()
+            terms = [acronym_term(raw)] if _is_acronym(raw, shouting) else base_terms(raw)
+            if not terms:
+                previous_was_name = False
+                continue
+            term = terms[0]
+            if term in QUESTION_FRAMING or term in _ANSWER_TYPE_WORDS:
+                previous_was_name = False
+                continue
+            is_name = (
+                not shouting
+                and position > 0
+                and raw[:1].isupper()
+                and not _is_acronym(raw, shouting)
+            )
+            if is_name and previous_was_name:
+                groups[-1][0].append(term)
+                groups[-1][2].append(raw)
+            else:
+                groups.append(([term], is_name, [raw]))
+            previous_was_name = is_name
+        concepts: list[Concept] = []
+        index = library.index
+        for terms, is_name, words in groups:
+            aliases = {a for t in terms for a in library.tokenizer.aliases.get(t, ())}
+            # People type acronyms in lower case ("un sanctions"): where the corpus knows the
+            # acronym, either reading may be meant, so both count.
+            if len(terms) == 1 and words[0].islower() and acronym_term(words[0]) in vocabulary:
+                upper = acronym_term(words[0])
+                aliases.update((upper, *library.tokenizer.aliases.get(upper, ())))
+            aliases -= set(terms)
+            known_own = [t for t in terms if index.document_frequency(t) > 0]
+            known_aliases = [t for t in aliases if index.document_frequency(t) > 0]
+            # An unseen word weighs the most; an acronym the corpus only spells out weighs
+            # what its phrase's rarest term weighs.
+            if known_own or not known_aliases:
+                weight = max(index.term_idf(t) for t in terms)
+            else:
+                weight = max(index.term_idf(t) for t in known_aliases)
+            concepts.append(
+                Concept(
+                    " ".join(words),
+                    frozenset(terms),
+                    frozenset(aliases),
+                    weight,
+                    is_name,
+                    bool(known_own or known_aliases),
+                )
+            )
+        return concepts
+
+    def _metadata_answer(self, question: str) -> Answer | None:
+        wants = []
+        if _ASKS_AUTHOR.search(question):
+            wants.append("byline")
+        if _ASKS_EDITOR.search(question):
+            wants.append("credits")
+        if _ASKS_SOURCE.search(question):
+            wants.append("source")
+        if _ASKS_PUBLISHED.search(question):
+            wants.append("published")
+        if not wants:
+            return None
+        found: list[tuple[Article, Sentence]] = []
+        for article in self._articles_meant(question):
+            for want in wants:
+                line = _metadata_line(article, want)
+                if line is not None and line not in [s for _, s in found]:
+                    found.append((article, line))
+        if not found:
+            return Answer(question, answered=False)
+        return Answer(question, answered=True, metadata=tuple(found[:MAX_QUOTES]))
+
+    def _articles_meant(self, question: str) -> list[Article]:
+        """The article a question about "the article" means: the only one, or the best match."""
+        articles = self.library.articles
+        if len(articles) == 1:
+            return list(articles)
+        wanted = set(base_terms(question)) - QUESTION_FRAMING
+        scored = []
+        for article in articles:
+            overlap = len(wanted & set(base_terms(article.title)))
+            if overlap:
+                scored.append((overlap, article.id, article))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [s[2] for s in scored[:1]]
+
+
+def _metadata_line(article: Article, want: str) -> Sentence | None:
+    """The quotable line of the file that answers a question about the article itself."""
+    if want == "byline":
+        return article.byline or article.credits
+    if want == "credits":
+        return article.credits if article.editor else article.field_line("editor")
+    if want == "source":
+        return article.field_line("source") or (article.dateline if article.source else None)
+    if want == "published":
+        return article.field_line("published") or article.field_line("date")
+    return None
+
+
+def _mention(concept: Concept, terms: frozenset[str]) -> float:
+    """How fully a sentence with these terms mentions the concept, from 0 to 1."""
+    hits = len(concept.own & terms)
+    own = 0.0
+    if hits == len(concept.own):
+        own = 1.0
+    elif hits:
+        own = max(PARTIAL_NAME_CREDIT, hits / len(concept.own)) if concept.is_name else 0.0
+    alias = len(concept.aliases & terms) / len(concept.aliases) if concept.aliases else 0.0
+    return max(own, alias)
+
+
+_DAY_WORDS = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow"
+    r"|tonight|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    r"|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)",
+    re.IGNORECASE,
+)
+_YEAR_WORDS = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_TYPE_PATTERNS = {"day": _DAY_WORDS, "year": _YEAR_WORDS}
+
+
+def _answer_type(question: str) -> str | None:
+    if _DAY_QUESTION.search(question):
+        return "day"
+    if _YEAR_QUESTION.search(question):
+        return "year"
+    if _TIME_QUESTION.search(question):
+        return "time"
+    if _NUMBER_QUESTION.search(question):
+        return "number"
+    return None
+
+
+def _fits_type(text: str, answer_type: str) -> bool:
+    pattern = _TYPE_PATTERNS.get(answer_type)
+    if pattern is None:
+        pattern = _TIME_WORDS if answer_type == "time" else _NUMBER_WORDS
+    return bool(pattern.search(text))
+
+
+def _fingerprint(text: str) -> str:
+    return " ".join(sorted(set(base_terms(text))))
+
+
+__all__ = ["STOPWORDS", "Answer", "Answerer", "Quote"]

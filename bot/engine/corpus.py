@@ -1,0 +1,384 @@
+"""Reading the corpus folder: files in, clean articles with checkable offsets out.
+
+A raw scrape (headline, "By ..." byline, "CITY (Agency) –" dateline, "(Reporting by ...)"
+credits, page leftovers) and Markdown with front matter both come out as the same `Article`.
+One bad file never takes the others down: it becomes a `LoadWarning` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.engine.errors import CorpusError
+from bot.engine.models import Article, LoadWarning, Paragraph, Sentence
+from bot.engine.sentences import split_sentences
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+GLOSSARY_NAME = "glossary.txt"
+# A news article is a few tens of kilobytes; anything this big is a mistake (a dump, a log file)
+# and would slow every answer, so it is refused with a message instead of indexed.
+MAX_FILE_BYTES = 2_000_000
+FRONT_MATTER_KEYS = frozenset({"title", "author", "source", "url", "published", "date", "editor"})
+
+_BLOCK = re.compile(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*", re.MULTILINE)
+_BYLINE = re.compile(r"^By\s+(?P<name>[A-Z][^\n]{1,80}?)\s*$")
+_CREDITS = re.compile(
+    r"^\(?\s*(?:(?:Additional\s+)?Reporting|Writing|Editing|Reported|Written|Compiled|Edited)"
+    r"\s+by\b[^\n]*?\)?\s*$",
+    re.IGNORECASE,
+)
+_CREDIT_PART = re.compile(
+    r"(?P<role>Reporting|Writing|Editing|Reported|Written|Edited)\s+by\s+"
+    r"(?P<names>[^;()]+)",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z .,'’/-]{1,60}?)(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*"
+    r"(?:\((?P<agency>[A-Za-z][A-Za-z .&-]{0,30})\)\s*)?[-–—]{1,2}\s+"
+)
+_LEFTOVER = re.compile(
+    r"^(?:leave a (?:comment|reply)|\d*\s*comments?|share(?: this)?(?: article| story| on \w+)?"
+    r"|advertisement|read more\b.*|related (?:coverage|stories|articles|content)\b.*"
+    r"|our standards:.*|sign up\b.*|subscribe\b.*|click here\b.*|follow us\b.*"
+    r"|all rights reserved\.?|copyright\b.*|©.*|photo:.*|image:.*|skip to (?:main )?content"
+    r"|print|email|tweet|whatsapp|facebook)$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Every article that loaded, and what the moderator should know about the rest."""
+
+    root: Path
+    articles: tuple[Article, ...]
+    warnings: tuple[LoadWarning, ...]
+    glossary_text: str = ""
+
+
+@dataclass
+class ArticleCache:
+    """Parsed articles by path and content hash, so a reload re-parses only what changed."""
+
+    entries: dict[tuple[str, str], tuple[Article | None, tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+
+    def keep_only(self, keys: set[tuple[str, str]]) -> None:
+        """Forget files that are gone, so the cache never outgrows the corpus."""
+        for key in list(self.entries):
+            if key not in keys:
+                del self.entries[key]
+
+
+def load_corpus(
+    root: Path,
+    cache: ArticleCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Corpus:
+    """Read every article file under `root`; raise CorpusError when none is usable."""
+    root = Path(root)
+    if not root.exists():
+        raise CorpusError(f"The corpus folder {root} does not exist. Create it and add articles.")
+    if not root.is_dir():
+        raise CorpusError(f"The corpus path {root} is not a folder.")
+    cache = cache if cache is not None else ArticleCache()
+    warnings: list[LoadWarning] = []
+    articles: list[Article] = []
+    files, glossary_text = _list_files(root.resolve(), warnings)
+    seen_keys: set[tuple[str, str]] = set()
+    for done, (relpath, path) in enumerate(files, start=1):
+        raw = _read(path, relpath, warnings)
+        if raw is not None:
+            key = (relpath, hashlib.blake2b(raw, digest_size=16).hexdigest())
+            seen_keys.add(key)
+            if key not in cache.entries:
+                cache.entries[key] = _parse_safely(relpath, raw, key[1])
+            article, problems = cache.entries[key]
+            warnings.extend(LoadWarning(relpath, p) for p in problems)
+            if article is not None:
+                articles.append(article)
+        if progress is not None:
+            progress(done, len(files))
+    cache.keep_only(seen_keys)
+    if not articles:
+        detail = "; ".join(f"{w.path}: {w.message}" for w in warnings[:5])
+        raise CorpusError(
+            f"No usable article in {root}. Add .txt or .md files with article text."
+            + (f" Problems: {detail}" if detail else "")
+        )
+    return Corpus(root, tuple(articles), tuple(warnings), glossary_text)
+
+
+def _list_files(root: Path, warnings: list[LoadWarning]) -> tuple[list[tuple[str, Path]], str]:
+    files: list[tuple[str, Path]] = []
+    glossary_text = ""
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(folder, name)
+            relpath = path.relative_to(root).as_posix()
+            if name.startswith("."):
+                continue
+            if relpath == GLOSSARY_NAME:
+                glossary_text = _read_glossary(path, warnings)
+                continue
+            if path.suffix.lower() not in ARTICLE_SUFFIXES:
+                continue
+            if path.is_symlink() and not _inside(path, root):
+                warnings.append(
+                    LoadWarning(relpath, "is a link to a file outside the corpus folder; skipped")
+                )
+                continue
+            files.append((relpath, path))
+    return files, glossary_text
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except OSError:
+        return False
+
+
+def _read_glossary(path: Path, warnings: list[LoadWarning]) -> str:
+    raw = _read(path, GLOSSARY_NAME, warnings)
+    return "" if raw is None else raw.decode("utf-8", errors="replace")
+
+
+def _read(path: Path, relpath: str, warnings: list[LoadWarning]) -> bytes | None:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        warnings.append(LoadWarning(relpath, "disappeared while the corpus was being read"))
+        return None
+    except PermissionError:
+        warnings.append(LoadWarning(relpath, "cannot be read (permission denied)"))
+        return None
+    except OSError as error:
+        warnings.append(LoadWarning(relpath, f"cannot be read ({error.strerror or error})"))
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        warnings.append(
+            LoadWarning(
+                relpath, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it or trim it"
+            )
+        )
+        return None
+    return raw
+
+
+def _parse_safely(relpath: str, raw: bytes, digest: str) -> tuple[Article | None, tuple[str, ...]]:
+    problems: list[str] = []
+    try:
+        article = parse_article(relpath, raw, problems, digest)
+    except Exception:  # a parser bug must not take the other files down
+        log.exception("could not parse %s", relpath)
+        return None, (*problems, "could not be parsed (an internal error; see the log)")
+    return article, tuple(problems)
+
+
+def decode(raw: bytes, problems: list[str]) -> str | None:
+    """UTF-8 (with or without BOM); otherwise Windows-1252 with a warning; None if binary."""
+    if b"\x00" in raw[:8192]:
+        problems.append("looks like a binary file, not text; skipped")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        problems.append(
+            f"is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
+            "read it as Windows-1252 instead: save it as UTF-8 to be sure"
+        )
+        text = raw.decode("cp1252", errors="replace")
+    control = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\t\n\r\f")
+    if control > max(8, len(text[:8192]) // 50):
+        problems.append("looks like a binary file, not text; skipped")
+        return None
+    return text
+
+
+def _blocks(text: str, start: int) -> list[tuple[int, int]]:
+    """Spans of paragraphs: runs of non-blank lines."""
+    return [(m.start(), m.end()) for m in _BLOCK.finditer(text, start)]
+
+
+def parse_article(
+    relpath: str, raw: bytes, problems: list[str] | None = None, digest: str = ""
+) -> Article | None:
+    """Turn one file's bytes into an Article; problems collects what the moderator should know."""
+    problems = problems if problems is not None else []
+    text = decode(raw, problems)
+    if text is None:
+        return None
+    # Windows line ends would hide blank lines from the paragraph pattern; offsets must stay
+    # valid, so "\r" is swapped for a space of the same length rather than removed.
+    scan = text.replace("\r", " ")
+    meta: dict[str, Sentence] = {}
+    body_start = _front_matter(scan, meta, problems)
+    blocks = _blocks(scan, body_start)
+    title = meta["title"].text if "title" in meta else None
+    byline = meta.get("author")
+    credits: Sentence | None = None
+    dateline: Sentence | None = None
+    source = meta["source"].text if "source" in meta else None
+    editor = meta["editor"].text if "editor" in meta else None
+    author = byline.text if byline else None
+
+    body: list[tuple[int, int]] = []
+    for index, (a, b) in enumerate(blocks):
+        block = scan[a:b]
+        first_line_end = scan.find("\n", a, b)
+        if index == 0 and title is None:
+            if block.startswith("# "):
+                title = block[2:].split("\n", 1)[0].strip()
+                a = first_line_end + 1 if first_line_end != -1 else b
+            elif _looks_like_headline(
+                scan,
+                a,
+                b if first_line_end == -1 else first_line_end,
+                more=len(blocks) > 1 or first_line_end != -1,
+            ):
+                title = scan[a : b if first_line_end == -1 else first_line_end].strip()
+                a = first_line_end + 1 if first_line_end != -1 else b
+            a, b = _strip_span(scan, a, b)
+            if a >= b:
+                continue
+            block = scan[a:b]
+        if byline is None and not body and (match := _BYLINE.match(block)):
+            byline = Sentence(block, a, b, 0, -1)
+            author = match.group("name").strip()
+            continue
+        if _CREDITS.match(block) and "\n" not in block:
+            credits = Sentence(block, a, b, 0, -1)
+            for part in _CREDIT_PART.finditer(block):
+                names = part.group("names").strip().rstrip(")").strip()
+                if part.group("role").lower().startswith("edit"):
+                    editor = editor or names
+                else:
+                    author = author or names
+            continue
+        if _LEFTOVER.match(block.strip()) or block.startswith(("#", "![", "---", "***")):
+            continue
+        if not body and (match := _DATELINE.match(block)) and _dateline_is_place(match):
+            place = block[: match.end()].rstrip(" -–—")
+            dateline = Sentence(place, a, a + len(place), 0, -1)
+            source = source or (match.group("agency") or None)
+            a += match.end()
+        body.append((a, b))
+
+    # Page leftovers after the story: short fragments that are not sentences.
+    while body and _is_trailing_fragment(scan[body[-1][0] : body[-1][1]]):
+        body.pop()
+    paragraphs: list[Paragraph] = []
+    position = 0
+    for a, b in body:
+        spans = split_sentences(scan, a, b)
+        if not spans:
+            continue
+        number = len(paragraphs) + 1
+        sentences = []
+        for s, e in spans:
+            sentences.append(Sentence(text[s:e], s, e, number, position))
+            position += 1
+        paragraphs.append(Paragraph(number, tuple(sentences)))
+    if not paragraphs:
+        problems.append("has no article text (empty, or only a headline and page leftovers)")
+        return None
+    path = Path(relpath)
+    article_id = path.with_suffix("").as_posix()
+    return Article(
+        id=article_id,
+        path=relpath,
+        title=title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize(),
+        text=text,
+        paragraphs=tuple(paragraphs),
+        author=author,
+        source=source,
+        url=meta["url"].text if "url" in meta else None,
+        published=(meta.get("published") or meta.get("date") or _none()).text or None,
+        editor=editor,
+        byline=byline,
+        credits=credits,
+        dateline=dateline,
+        content_hash=digest,
+        front_matter=tuple(meta.items()),
+    )
+
+
+def _none() -> Sentence:
+    return Sentence("", 0, 0, 0, -1)
+
+
+def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _looks_like_headline(text: str, a: int, b: int, more: bool) -> bool:
+    line = text[a:b].strip()
+    return more and 0 < len(line) <= 200 and not _SENTENCE_END.search(line)
+
+
+def _dateline_is_place(match: re.Match[str]) -> bool:
+    """An upper-case place name, not the first words of a shouted sentence."""
+    place = match.group("place").strip(" ,")
+    return bool(match.group("agency")) or len(place.split()) <= 4
+
+
+def _is_trailing_fragment(block: str) -> bool:
+    return len(block.split()) <= 4 and not _SENTENCE_END.search(block.strip())
+
+
+def _front_matter(text: str, meta: dict[str, Sentence], problems: list[str]) -> int:
+    """Parse a leading `---` block into meta (values keep their offsets); return body start."""
+    lead = len(text) - len(text.lstrip())
+    if not text.startswith("---", lead) or text[lead + 3 : lead + 4] not in ("\n", " ", ""):
+        return 0
+    first_line_end = text.find("\n", lead)
+    if first_line_end == -1:
+        return 0
+    close = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE).search(text, first_line_end + 1)
+    if close is None:
+        problems.append(
+            "front matter starts with '---' but never closes; read the file as plain text"
+        )
+        return 0
+    for line in re.finditer(r"^.*$", text[: close.start()], re.MULTILINE):
+        if line.start() <= first_line_end:
+            continue
+        content = line.group().strip()
+        if not content or content.startswith("#"):
+            continue
+        key, sep, _value = content.partition(":")
+        key = key.strip().lower()
+        if not sep or not key.replace("_", "").isalnum():
+            problems.append(f"front matter line {content[:60]!r} is not 'key: value'; ignored")
+            continue
+        if key not in FRONT_MATTER_KEYS:
+            continue
+        value_start = line.start() + line.group().index(":") + 1
+        value_end = line.end()
+        value_start, value_end = _strip_span(text, value_start, value_end)
+        if (
+            value_end - value_start >= 2
+            and text[value_start] in "\"'"
+            and text[value_end - 1] == text[value_start]
+        ):
+            value_start, value_end = value_start + 1, value_end - 1
+        if value_start < value_end:
+            meta[key] = Sentence(text[value_start:value_end], value_start, value_end, 0, -1)
+    return close.end()

@@ -1,0 +1,199 @@
+"""The engine's front: load a corpus, answer, summarize, list, reload. No Discord here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.engine.answerer import Answer, Answerer, Quote
+from bot.engine.corpus import ArticleCache, load_corpus
+from bot.engine.library import Library
+from bot.engine.markup import DISCORD_MESSAGE_LIMIT
+from bot.engine.models import (
+    Article,
+    ArticleInfo,
+    Citation,
+    LoadWarning,
+    ReloadReport,
+    Reply,
+    Sentence,
+)
+from bot.engine.templates import Prompts
+
+log = logging.getLogger(__name__)
+
+# Longer questions are cut before analysis: nobody asks 2,000 characters' worth of question,
+# and the cut keeps every reply fast whatever a client sends.
+MAX_QUESTION_CHARS = 1000
+
+
+class Engine:
+    """Answers questions about the articles in one corpus folder, with templates from another."""
+
+    def __init__(
+        self, library: Library, prompts: Prompts, corpus_dir: Path, cache: ArticleCache
+    ) -> None:
+        self.library = library
+        self.prompts = prompts
+        self.corpus_dir = corpus_dir
+        self.cache = cache
+        self.answerer = Answerer(library)
+        self.loaded_at = time.time()
+
+    @classmethod
+    def load(
+        cls,
+        corpus_dir: Path,
+        prompts_dir: Path,
+        cache: ArticleCache | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Engine:
+        """Read the corpus and templates; CorpusError or TemplateProblem if unusable."""
+        prompts = Prompts(Path(prompts_dir))
+        cache = cache if cache is not None else ArticleCache()
+        corpus = load_corpus(Path(corpus_dir), cache, progress)
+        for warning in corpus.warnings:
+            log.warning("corpus: %s %s", warning.path, warning.message)
+        return cls(Library(corpus), prompts, Path(corpus_dir), cache)
+
+    @property
+    def warnings(self) -> tuple[LoadWarning, ...]:
+        """What the moderator should know about the files that did not load cleanly."""
+        return self.library.warnings
+
+    @property
+    def multi_article(self) -> bool:
+        """Whether citations must name their article."""
+        return len(self.library.articles) > 1
+
+    def articles(self) -> list[ArticleInfo]:
+        """The article list, newest first."""
+        return self.library.article_infos()
+
+    def render(self, template: str, **context: Any) -> str:
+        """Render a prompts/ template (help, errors, refusals) within Discord's limit."""
+        return _within_limit(self.prompts.render(template, **context))
+
+    def ask(self, question: str) -> Reply:
+        """Answer a question with cited quotes, or say the article does not."""
+        question = question[:MAX_QUESTION_CHARS]
+        if not question.strip():
+            return Reply(self.render("empty_question"), answered=False, kind="error")
+        answer = self.answerer.answer(question)
+        if answer.answered:
+            citations = self._answer_citations(answer)
+            text = self._fit(
+                "answer", citations, question=question, multi_article=self.multi_article
+            )
+            if text is not None:
+                kept = citations[: text[1]]
+                return Reply(text[0], answered=True, citations=kept)
+        related = self._related_citation(answer)
+        text = self.prompts.render(
+            "no_answer",
+            question=question,
+            related=related,
+            unseen_names=list(answer.unseen_names),
+            multi_article=self.multi_article,
+        )
+        if len(text) > DISCORD_MESSAGE_LIMIT:
+            related = None
+            text = self.prompts.render(
+                "no_answer",
+                question=question,
+                related=None,
+                unseen_names=[],
+                multi_article=self.multi_article,
+            )
+        return Reply(
+            _within_limit(text),
+            answered=False,
+            citations=(related,) if related else (),
+            kind="no_answer",
+        )
+
+    def _answer_citations(self, answer: Answer) -> list[Citation]:
+        if answer.metadata:
+            return [
+                _citation(n, article, sentence)
+                for n, (article, sentence) in enumerate(answer.metadata, start=1)
+            ]
+        return [_quote_citation(n, quote) for n, quote in enumerate(answer.quotes, start=1)]
+
+    def _related_citation(self, answer: Answer) -> Citation | None:
+        return _quote_citation(1, answer.related) if answer.related else None
+
+    def _fit(
+        self, template: str, citations: Sequence[Citation], **context: Any
+    ) -> tuple[str, int] | None:
+        """Render with as many citations as fit in one message, dropping the lowest-ranked."""
+        for count in range(len(citations), 0, -1):
+            text = self.prompts.render(template, citations=list(citations[:count]), **context)
+            if len(text) <= DISCORD_MESSAGE_LIMIT:
+                return text, count
+        return None
+
+    def reloaded(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[Engine, ReloadReport]:
+        """A fresh engine from the same folders (unchanged files are not parsed again)."""
+        started = time.perf_counter()
+        new = Engine.load(self.corpus_dir, self.prompts.folder, self.cache, progress)
+        before = {a.id: a.content_hash for a in self.library.articles}
+        after = {a.id: a.content_hash for a in new.library.articles}
+        report = ReloadReport(
+            added=tuple(sorted(after.keys() - before.keys())),
+            removed=tuple(sorted(before.keys() - after.keys())),
+            changed=tuple(sorted(k for k in after.keys() & before.keys() if after[k] != before[k])),
+            articles=len(after),
+            sentences=new.library.sentence_count,
+            seconds=time.perf_counter() - started,
+            warnings=new.warnings,
+        )
+        text = new.render("reload", report=report)
+        return new, ReloadReport(**{**_fields(report), "text": text})
+
+
+def _fields(report: ReloadReport) -> dict[str, Any]:
+    return {name: getattr(report, name) for name in report.__dataclass_fields__}
+
+
+def _within_limit(text: str) -> str:
+    """Last resort for texts without quotes to drop (a template listing many articles)."""
+    if len(text) <= DISCORD_MESSAGE_LIMIT:
+        return text
+    cut = text.rfind("\n", 0, DISCORD_MESSAGE_LIMIT - 2)
+    return text[: cut if cut > 0 else DISCORD_MESSAGE_LIMIT - 2].rstrip() + "\n…"
+
+
+def _part(article: Article, sentence: Sentence) -> str:
+    if sentence.paragraph > 0:
+        return "body"
+    if sentence is article.byline:
+        return "byline"
+    if sentence is article.credits:
+        return "credits"
+    if sentence is article.dateline:
+        return "dateline"
+    return "front matter"
+
+
+def _citation(n: int, article: Article, sentence: Sentence) -> Citation:
+    return Citation(
+        n=n,
+        article_id=article.id,
+        article_title=article.title,
+        paragraph=sentence.paragraph,
+        quote=sentence.text,
+        path=article.path,
+        start=sentence.start,
+        end=sentence.end,
+        part=_part(article, sentence),
+    )
+
+
+def _quote_citation(n: int, quote: Quote) -> Citation:
+    return _citation(n, quote.item.article, quote.item.sentence)

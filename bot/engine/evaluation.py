@@ -1,0 +1,88 @@
+"""Measuring answer quality on a question set: the figures the quality floors and benchmarks use.
+
+A question set is JSON lines: {"id", "q", "expect": [phrases]} where an answer is right when its
+first citation's quote contains one of the phrases (case-insensitive), and an empty list means
+the article does not answer the question, so the right reply is a decline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question and what a right reply quotes."""
+
+    id: str
+    question: str
+    expect: tuple[str, ...]
+    article: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the article holds the answer."""
+        return bool(self.expect)
+
+
+@dataclass
+class Scores:
+    """Counts over a question set, and the questions that went wrong."""
+
+    answerable: int = 0
+    top1_right: int = 0
+    wrongly_declined: int = 0
+    unanswerable: int = 0
+    declined: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def top1(self) -> float:
+        """Share of answerable questions whose first citation holds the answer."""
+        return self.top1_right / self.answerable if self.answerable else 1.0
+
+    @property
+    def declined_share(self) -> float:
+        """Share of unanswerable questions declined."""
+        return self.declined / self.unanswerable if self.unanswerable else 1.0
+
+    @property
+    def wrongly_declined_share(self) -> float:
+        """Share of answerable questions declined."""
+        return self.wrongly_declined / self.answerable if self.answerable else 0.0
+
+
+def read_cases(path: Path) -> list[Case]:
+    """Read a JSON-lines question set."""
+    cases = []
+    for line in Path(path).read_text("utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            cases.append(Case(row["id"], row["q"], tuple(row["expect"]), row.get("article")))
+    return cases
+
+
+def score(cases: Iterable[Case], reply: Callable[[str], tuple[bool, str | None]]) -> Scores:
+    """Ask every question; `reply` returns (answered, first quote or None)."""
+    scores = Scores()
+    for case in cases:
+        answered, quote = reply(case.question)
+        if case.answerable:
+            scores.answerable += 1
+            if not answered:
+                scores.wrongly_declined += 1
+                scores.misses.append(f"{case.id} declined: {case.question}")
+            elif quote and any(p.lower() in quote.lower() for p in case.expect):
+                scores.top1_right += 1
+            else:
+                scores.misses.append(f"{case.id} wrong quote: {case.question} -> {quote!r}")
+        else:
+            scores.unanswerable += 1
+            if answered:
+                scores.misses.append(f"{case.id} answered: {case.question} -> {quote!r}")
+            else:
+                scores.declined += 1
+    return scores

@@ -1,0 +1,27 @@
+"""Making text from the corpus or a user safe to post on Discord: no pings, no stray markdown."""
+
+from __future__ import annotations
+
+import re
+
+DISCORD_MESSAGE_LIMIT = 2000
+_ZERO_WIDTH_SPACE = "\u200b"
+# Characters Discord reads as markdown anywhere in a line.
+_INLINE_MARKDOWN = re.compile(r"([\\*_~`|\[\]<>])")
+# "@everyone", "@here", and "<@123>", "<@&123>", "<#123>", "</cmd:1>" mentions.
+_AT_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+# Direction overrides and invisible characters can make a quote look like something else.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def escape_for_discord(text: str) -> str:
+    """Show `text` literally in a Discord message: one line, markdown escaped, mentions inert."""
+    text = _INVISIBLE.sub("", text)
+    text = _WHITESPACE.sub(" ", text).strip()
+    text = _INLINE_MARKDOWN.sub(r"\\\1", text)
+    text = _AT_MENTION.sub("@" + _ZERO_WIDTH_SPACE, text)
+    # A leading "#", "-", ">" or "1." would start a heading, list or quote if it ever began a line.
+    if text[:1] in "#->+" or re.match(r"\d+\.", text):
+        text = "\\" + text
+    return text

@@ -1,0 +1,114 @@
+"""The small frozen dataclasses that flow from the engine to the templates and front doors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of an article, with where it sits in the file's decoded text."""
+
+    text: str
+    start: int
+    end: int
+    paragraph: int  # 1-based paragraph number within the article body
+    position: int  # 0-based index of the sentence within the whole article
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A block of text between blank lines, split into sentences."""
+
+    number: int
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A cleaned article: body paragraphs plus the metadata its file carried."""
+
+    id: str  # path relative to the corpus folder, without extension, "/"-separated
+    path: str  # path relative to the corpus folder, as it is on disk
+    title: str
+    text: str  # the file's whole decoded text: every offset points into it
+    paragraphs: tuple[Paragraph, ...]
+    author: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    editor: str | None = None
+    byline: Sentence | None = None  # the "By ..." line, quotable for "who wrote it"
+    credits: Sentence | None = None  # the "(Reporting by ...; Editing by ...)" line
+    dateline: Sentence | None = None  # "UNITED NATIONS (Reuters)", cut from the first sentence
+    front_matter: tuple[tuple[str, Sentence], ...] = ()  # Markdown "key: value" lines, quotable
+    content_hash: str = ""
+
+    def field_line(self, key: str) -> Sentence | None:
+        """The front-matter value for `key`, with its offsets, if the file has one."""
+        return next((line for name, line in self.front_matter if name == key), None)
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        """Every body sentence in article order."""
+        return tuple(s for p in self.paragraphs for s in p.sentences)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadWarning:
+    """Something a moderator should know about one file; never fatal for the others."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A verbatim quote and exactly where it comes from."""
+
+    n: int
+    article_id: str
+    article_title: str
+    paragraph: int
+    quote: str
+    path: str
+    start: int
+    end: int
+    part: str = "body"  # "body", "byline", "credits", "dateline" or "front matter"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says: the final rendered message and the citations it rests on."""
+
+    text: str
+    answered: bool
+    citations: tuple[Citation, ...] = ()
+    kind: str = "answer"  # "answer", "no_answer", "summary", "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInfo:
+    """A line of the article list, for `/sources`, `articlebot list` and autocomplete."""
+
+    id: str
+    title: str
+    published: str | None
+    author: str | None
+    source: str | None
+    paragraphs: int
+    sentences: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadReport:
+    """What changed between two loads of the corpus."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    articles: int
+    sentences: int
+    seconds: float
+    warnings: tuple[LoadWarning, ...] = field(default=())
+    text: str = ""
