@@ -1,0 +1,78 @@
+"""Fixtures shared by the test suite."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import yarl
+from corpora import BBC, PROMPTS, SECOND_ARTICLE, SEED_RAW
+from discord_standin import DiscordStandIn
+
+from bot.engine import Engine
+
+StandInFactory = Callable[..., Awaitable[DiscordStandIn]]
+
+
+@pytest.fixture
+async def start_standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StandInFactory]:
+    """Starts a Discord stand-in (keywords go to DiscordStandIn) and points discord.py at it.
+
+    discord.py reads its endpoints from two class attributes; monkeypatch puts them back after
+    the test, including when the code under test set them itself.
+    """
+    async with AsyncExitStack() as stack:
+
+        async def start(**options: Any) -> DiscordStandIn:
+            server = await stack.enter_async_context(DiscordStandIn(**options))
+            monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
+            monkeypatch.setattr(
+                discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url)
+            )
+            return server
+
+        yield start
+
+
+@pytest.fixture
+async def standin(start_standin: StandInFactory) -> DiscordStandIn:
+    """A running Discord stand-in that discord.py talks to for the length of one test."""
+    return await start_standin()
+
+
+# Engines over small real corpora in temporary folders.
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    """A corpus folder holding the raw seed scrape, as a user would drop it in."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED_RAW, folder / "reuters-china-un-north-korea-rights.txt")
+    return folder
+
+
+@pytest.fixture
+def seed_engine(seed_corpus: Path) -> Engine:
+    """An engine over the seed article alone."""
+    return Engine.load(seed_corpus, PROMPTS)
+
+
+@pytest.fixture
+def two_article_corpus(seed_corpus: Path) -> Path:
+    """The seed article and the Markdown ferry story side by side."""
+    shutil.copy(SECOND_ARTICLE, seed_corpus / SECOND_ARTICLE.name)
+    return seed_corpus
+
+
+@pytest.fixture
+def bbc() -> Path:
+    """The BBC News corpus, where this machine has it."""
+    if not BBC.is_dir():
+        pytest.skip(f"BBC News corpus not found at {BBC} (it is not shipped with the project)")
+    return BBC

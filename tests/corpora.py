@@ -1,0 +1,12 @@
+"""Where the test data lives: the raw seed scrape, the second article, the shipped prompts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+PROMPTS = ROOT / "prompts"
+SEED_RAW = TESTS / "data" / "seed-raw.txt"
+SECOND_ARTICLE = TESTS / "eval" / "articles" / "harbor-ferry-electric.md"
+BBC = ROOT.parent / "shared" / "data" / "bbc-news"

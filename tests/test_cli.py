@@ -1,0 +1,103 @@
+"""The command line is a contract: other tools read its JSON and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+def test_ask_json_prints_one_object_per_question_with_checkable_citations(
+    seed_corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "ask",
+            "--corpus",
+            str(seed_corpus),
+            "--json",
+            "Why does China oppose the meeting?",
+            "What is the GDP of Japan?",
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert set(first) == {"question", "answered", "text", "citations"}
+    assert first["answered"] is True and second["answered"] is False
+    citation = first["citations"][0]
+    assert set(citation) == {"n", "article", "paragraph", "quote", "path", "start", "end"}
+    text = (seed_corpus / citation["path"]).read_text("utf-8")
+    assert text[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def test_ask_prints_the_message_the_bot_would_post(
+    seed_corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "--corpus", str(seed_corpus), "Who wrote it?"]) == 0
+    assert "By Michelle Nichols" in capsys.readouterr().out
+
+
+def test_check_reports_what_loaded(seed_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (seed_corpus / "empty.txt").write_text("")
+    assert main(["check", "--corpus", str(seed_corpus)]) == 0
+    out = capsys.readouterr().out
+    assert "articles: 1  paragraphs: 10  sentences: 15" in out
+    assert "empty.txt: has no article text" in out
+
+
+def test_check_fails_when_nothing_usable_is_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    assert main(["check", "--corpus", str(tmp_path)]) == 1
+    assert "No usable article" in capsys.readouterr().err
+    assert main(["check", "--corpus", str(tmp_path / "missing")]) == 1
+
+
+def test_corpus_folder_comes_from_the_environment(
+    seed_corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORPUS_DIR", str(seed_corpus))
+    assert main(["check"]) == 0
+    assert str(seed_corpus) in capsys.readouterr().out
+
+
+def test_run_without_token_explains_how_to_get_one(
+    seed_corpus: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    assert main(["run", "--corpus", str(seed_corpus)]) == 2
+    err = capsys.readouterr().err
+    assert "DISCORD_TOKEN" in err and "articlebot chat" in err
+
+
+def test_chat_answers_each_line_from_standard_input(seed_corpus: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--corpus", str(seed_corpus)],
+        input="Who wrote it?\nWhat is the tallest mountain in the world?\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "By Michelle Nichols" in result.stdout
+    assert "The article doesn't say that." in result.stdout
+
+
+def test_engine_imports_no_discord() -> None:
+    code = "import sys, bot.engine, bot.cli; print('discord' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,44 @@
+"""Answer quality stays above the floors measured when they were set (see bench/evaluate.py).
+
+Floors sit a little under the figures measured, so a change that makes answers worse fails
+here; a change that makes them better should raise the floors in the same commit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from corpora import PROMPTS, SECOND_ARTICLE, SEED_RAW, TESTS
+
+from bot.engine import Engine
+from bot.engine.evaluation import Scores, read_cases, score
+
+# question set -> (article, top-1 floor, declined-unanswerable floor, wrongly-declined ceiling)
+FLOORS = {
+    "seed_dev.jsonl": (SEED_RAW, 0.75, 0.90, 0.10),
+    "seed_heldout.jsonl": (SEED_RAW, 0.45, 0.10, 0.55),
+    "second_article.jsonl": (SECOND_ARTICLE, 0.35, 0.45, 0.40),
+}
+
+
+def measure(question_set: str, article: Path, tmp_path: Path) -> Scores:
+    shutil.copy(article, tmp_path / article.name)
+    engine = Engine.load(tmp_path, PROMPTS)
+
+    def reply(question: str) -> tuple[bool, str | None]:
+        answer = engine.ask(question)
+        return answer.answered, answer.citations[0].quote if answer.citations else None
+
+    return score(read_cases(TESTS / "eval" / question_set), reply)
+
+
+@pytest.mark.parametrize("question_set", sorted(FLOORS))
+def test_quality_stays_above_measured_floors(question_set: str, tmp_path: Path) -> None:
+    article, top1, declined, wrongly_declined = FLOORS[question_set]
+    scores = measure(question_set, article, tmp_path)
+    detail = "\n".join(scores.misses)
+    assert scores.top1 >= top1, detail
+    assert scores.declined_share >= declined, detail
+    assert scores.wrongly_declined_share <= wrongly_declined, detail

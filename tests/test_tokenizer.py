@@ -1,0 +1,55 @@
+"""One tokenizer for both sides: acronyms, names, possessives, stems and aliases."""
+
+from __future__ import annotations
+
+from corpora import SEED_RAW
+
+from bot.engine.tokenizer import Tokenizer, base_terms, mine_aliases, parse_glossary
+
+
+def test_dotted_and_plain_acronyms_meet() -> None:
+    assert base_terms("the U.N. mission") == base_terms("the UN mission") == ["UN", "mission"]
+    assert base_terms("U.S. officials") == base_terms("US officials")
+
+
+def test_kim_jong_un_is_not_the_united_nations() -> None:
+    assert "UN" not in base_terms("Kim Jong Un")
+    assert "un" in base_terms("Kim Jong Un")
+
+
+def test_pronoun_us_is_a_stopword_but_the_acronym_is_not() -> None:
+    assert base_terms("tell us") == ["tell"]
+    assert base_terms("the US said") == ["US", "say"]
+
+
+def test_possessives_curly_apostrophes_and_stems() -> None:
+    assert base_terms("China’s meetings") == base_terms("China's meeting") == ["china", "meet"]
+
+
+def test_irregular_past_forms_meet_their_verb() -> None:
+    assert base_terms("the council met") == base_terms("the council meets")
+
+
+def test_shouted_text_is_read_as_words() -> None:
+    assert base_terms("WHY DOES CHINA OPPOSE THE MEETING") == base_terms(
+        "why does china oppose the meeting"
+    )
+
+
+def test_aliases_the_article_defines_are_mined() -> None:
+    aliases = mine_aliases(SEED_RAW.read_text("utf-8"))
+    assert aliases["DPRK"] == ("democrat", "peopl", "republ", "korea")
+
+
+def test_glossary_lines_either_way_round_and_bad_lines_reported() -> None:
+    aliases, problems = parse_glossary(
+        "UNSC = UN Security Council\nUnited Nations = UN\n# comment\nnonsense line\n"
+    )
+    assert aliases["UNSC"] == ("UN", "secur", "council")
+    assert aliases["UN"] == ("unit", "nation")
+    assert len(problems) == 1 and "line 4" in problems[0]
+
+
+def test_alias_chains_expand_fully() -> None:
+    tokenizer = Tokenizer({"UNSC": ("UN", "secur", "council"), "UN": ("unit", "nation")})
+    assert set(tokenizer("UNSC")) == {"UNSC", "UN", "secur", "council", "unit", "nation"}
