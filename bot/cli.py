@@ -1,7 +1,8 @@
 """`articlebot`: the engine from a terminal. The same replies the Discord bot posts.
 
 Its output is a contract other tools read: `ask --json` prints one JSON object per question,
-`check` exits non-zero when nothing usable loaded.
+`summary --json` one object for the summary, `list --json` one object per article, and `check`
+exits non-zero when nothing usable loaded.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.engine import Citation, Engine, EngineError, Reply
+from bot.engine import ArticleInfo, Citation, Engine, EngineError, Reply
+from bot.engine.summarizer import LENGTHS
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,34 @@ def reply_json(question: str, reply: Reply) -> str:
             "answered": reply.answered,
             "text": reply.text,
             "citations": [citation_json(c) for c in reply.citations],
+        },
+        ensure_ascii=False,
+    )
+
+
+def summary_json(article_id: str, reply: Reply) -> str:
+    """The one object of `summary --json`."""
+    return json.dumps(
+        {
+            "article": article_id,
+            "text": reply.text,
+            "citations": [citation_json(c) for c in reply.citations],
+        },
+        ensure_ascii=False,
+    )
+
+
+def article_json(info: ArticleInfo) -> str:
+    """One line of `list --json`."""
+    return json.dumps(
+        {
+            "id": info.id,
+            "title": info.title,
+            "published": info.published,
+            "author": info.author,
+            "source": info.source,
+            "paragraphs": info.paragraphs,
+            "sentences": info.sentences,
         },
         ensure_ascii=False,
     )
@@ -78,12 +108,39 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def command_summary(settings: Settings, args: argparse.Namespace) -> int:
+    engine = load_engine(settings)
+    article = engine.choose_article(args.article)
+    reply = engine.summarize(article.id, args.length, args.topic)
+    print(summary_json(article.id, reply) if args.json else reply.text)
+    return 0
+
+
+def command_list(settings: Settings, args: argparse.Namespace) -> int:
+    engine = load_engine(settings)
+    articles = engine.articles()
+    if args.json:
+        for info in articles:
+            print(article_json(info))
+        return 0
+    rows = [("ID", "DATE", "PARAGRAPHS", "TITLE")] + [
+        (a.id, a.published or "-", str(a.paragraphs), a.title) for a in articles
+    ]
+    id_width = max(len(row[0]) for row in rows)
+    date_width = max(len(row[1]) for row in rows)
+    for id_, date, paragraphs, title in rows:
+        print(f"{id_:{id_width}}  {date:{date_width}}  {paragraphs:>10}  {title}")
+    return 0
+
+
 def command_check(settings: Settings, args: argparse.Namespace) -> int:
     engine = load_engine(settings)
     # Render every reply kind once on real data, so a broken template fails here, not live.
     first_sentence = engine.library.sentences[0].sentence.text
     engine.ask(first_sentence)
     engine.ask("zzzz qqqq")
+    engine.summarize(length="points")
+    engine.summarize(topic="zzzz qqqq")
     for name in engine.prompts.names():
         engine.prompts.environment.get_template(f"{name}.j2")
     articles = engine.articles()
@@ -137,6 +194,8 @@ def command_run(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "ask": command_ask,
+    "summary": command_summary,
+    "list": command_list,
     "check": command_check,
     "chat": command_chat,
     "run": command_run,
@@ -160,6 +219,22 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[corpus], help="answer questions and exit")
     ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
     ask.add_argument("question", nargs="+", help="a question (quote it)")
+    summary = sub.add_parser(
+        "summary", parents=[corpus], help="summarize an article in its own sentences and exit"
+    )
+    summary.add_argument(
+        "--article", metavar="ID", help="id or title of the article (default: the newest)"
+    )
+    summary.add_argument(
+        "--length",
+        choices=LENGTHS,
+        default="short",
+        help="short (about three sentences), medium, long, or points (a bulleted list)",
+    )
+    summary.add_argument("--topic", metavar="TEXT", help="only what the article says about this")
+    summary.add_argument("--json", action="store_true", help="print one JSON object")
+    listing = sub.add_parser("list", parents=[corpus], help="list the articles and exit")
+    listing.add_argument("--json", action="store_true", help="one JSON object per article per line")
     sub.add_parser(
         "check", parents=[corpus], help="validate the corpus and templates, and say what loaded"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,9 @@ import pytest
 import yarl
 from corpora import BBC, PROMPTS, SECOND_ARTICLE, SEED_RAW
 from discord_standin import DiscordStandIn
+from discord_standin.client import StandInFactory
 
 from bot.engine import Engine
-
-StandInFactory = Callable[..., Awaitable[DiscordStandIn]]
 
 
 @pytest.fixture

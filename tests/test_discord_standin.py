@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 import aiohttp
 import discord
 import pytest
-from conftest import StandInFactory
 from discord import app_commands
 from discord.ext import commands
 from discord_standin import DiscordStandIn, InteractionRefused, World
-from discord_standin.client import running
+from discord_standin.client import StandInFactory, running
 
 
 @dataclass

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from bot.engine.answerer import Answer, Answerer, Quote
 from bot.engine.corpus import ArticleCache, load_corpus
+from bot.engine.errors import EngineError, UnknownArticle
 from bot.engine.library import Library
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
 from bot.engine.models import (
@@ -21,13 +23,17 @@ from bot.engine.models import (
     Reply,
     Sentence,
 )
+from bot.engine.summarizer import LENGTHS, Summarizer, choose_sentences
 from bot.engine.templates import Prompts
+from bot.engine.tokenizer import normalize
 
 log = logging.getLogger(__name__)
 
 # Longer questions are cut before analysis: nobody asks 2,000 characters' worth of question,
 # and the cut keeps every reply fast whatever a client sends.
 MAX_QUESTION_CHARS = 1000
+# A topic is a few words; a longer one would crowd the summary out of its own message.
+MAX_TOPIC_CHARS = 200
 
 
 class Engine:
@@ -50,7 +56,7 @@ class Engine:
         prompts_dir: Path,
         cache: ArticleCache | None = None,
         progress: Callable[[int, int], None] | None = None,
-    ) -> Engine:
+    ) -> Self:
         """Read the corpus and templates; CorpusError or TemplateProblem if unusable."""
         prompts = Prompts(Path(prompts_dir))
         cache = cache if cache is not None else ArticleCache()
@@ -156,9 +162,104 @@ class Engine:
         text = new.render("reload", report=report)
         return new, ReloadReport(**{**_fields(report), "text": text})
 
+    @cached_property
+    def summarizer(self) -> Summarizer:
+        """Built on first use, so an engine that never summarizes pays nothing for it."""
+        return Summarizer(self.library.tokenizer)
+
+    @cached_property
+    def _article_names(self) -> list[tuple[Article, str, str, str]]:
+        """Each article with its id, file name and title as `find_article` compares them."""
+        return [
+            (a, _name_key(a.id), _name_key(a.path), _name_key(a.title))
+            for a in self.library.articles
+        ]
+
+    def find_article(self, name: str) -> Article:
+        """The article whose id, file name or title is `name` (any case), else the only one
+        whose id or title starts with it, else the only one whose id or title contains it.
+        Only the loaded articles are compared: nothing typed is ever looked up on disk.
+        """
+        exact = self.library.by_id.get(name)
+        if exact is not None:
+            return exact
+        key = _name_key(name)
+        names = self._article_names
+        tests: tuple[Callable[[str, str, str], bool], ...] = (
+            lambda id_, path, title: key in (id_, path),
+            lambda id_, path, title: key == title,
+            lambda id_, path, title: id_.startswith(key) or title.startswith(key),
+            lambda id_, path, title: key in id_ or key in title,
+        )
+        for test in tests if key else ():
+            matches = [entry[0] for entry in names if test(*entry[1:])]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                raise self._unknown_article(name, {a.id for a in matches})
+        raise self._unknown_article(name, None)
+
+    def choose_article(self, name: str | None = None) -> Article:
+        """The article `name` picks, or the newest one (the only one) when it picks none."""
+        if name is None or not name.strip():
+            return self.library.by_id[self.articles()[0].id]
+        return self.find_article(name)
+
+    def summarize(
+        self, article: str | None = None, length: str = "short", topic: str | None = None
+    ) -> Reply:
+        """A summary in the article's own sentences, in article order, each one cited."""
+        length = (length or "short").strip().lower()
+        if length not in LENGTHS:
+            raise EngineError(self.render("unknown_length", length=length, lengths=list(LENGTHS)))
+        chosen = self.choose_article(article)
+        topic = (topic or "").strip()[:MAX_TOPIC_CHARS] or None
+        summary = self.summarizer.summarize(chosen, length, topic)
+        if topic and not summary.ranked:
+            text = self.render("no_topic", article=chosen, topic=topic)
+            return Reply(text, answered=False, kind="no_answer")
+
+        def render(sentences: Sequence[Sentence]) -> str:
+            citations = [_citation(n, chosen, s) for n, s in enumerate(sentences, start=1)]
+            return self.prompts.render(
+                "summary",
+                article=chosen,
+                citations=citations,
+                length=length,
+                topic=topic,
+                multi_article=False,
+            )
+
+        sentences = choose_sentences(
+            summary.ranked, summary.size, lambda s: len(render(s)) <= DISCORD_MESSAGE_LIMIT
+        )
+        return Reply(
+            _within_limit(render(sentences)),
+            answered=bool(sentences),
+            citations=tuple(_citation(n, chosen, s) for n, s in enumerate(sentences, start=1)),
+            kind="summary",
+        )
+
+    def _unknown_article(self, name: str, matching: set[str] | None) -> UnknownArticle:
+        """The error for a name that picks no article (matching None) or several."""
+        infos = self.articles()
+        offered = infos if matching is None else [i for i in infos if i.id in matching]
+        message = self.render(
+            "unknown_article",
+            asked=name[:MAX_TOPIC_CHARS],
+            articles=offered,
+            ambiguous=matching is not None,
+        )
+        return UnknownArticle(name, [i.id for i in infos], message)
+
 
 def _fields(report: ReloadReport) -> dict[str, Any]:
     return {name: getattr(report, name) for name in report.__dataclass_fields__}
+
+
+def _name_key(text: str) -> str:
+    """How an article name compares: any case, curly or straight quotes, spaces collapsed."""
+    return " ".join(normalize(text).casefold().split())
 
 
 def _within_limit(text: str) -> str:

@@ -12,10 +12,11 @@ class CorpusError(EngineError):
 class UnknownArticle(EngineError):
     """A command named an article the corpus does not have."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
+    def __init__(self, name: str, known: list[str], message: str | None = None) -> None:
         self.name = name
         self.known = known
-        super().__init__(f"There is no article called {name!r}.")
+        # The engine passes the message its template rendered, escaped for Discord.
+        super().__init__(message or f"There is no article called {name!r}.")
 
 
 class TemplateProblem(EngineError):

@@ -11,6 +11,7 @@ _INLINE_MARKDOWN = re.compile(r"([\\*_~`|\[\]<>])")
 # "@everyone", "@here", and "<@123>", "<@&123>", "<#123>", "</cmd:1>" mentions.
 _AT_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
+_LINE_START_MARKUP = re.compile(r"(?:#{1,3}|-#|[-+>]|\d+\.)\s")
 # Direction overrides and invisible characters can make a quote look like something else.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -21,7 +22,7 @@ def escape_for_discord(text: str) -> str:
     text = _WHITESPACE.sub(" ", text).strip()
     text = _INLINE_MARKDOWN.sub(r"\\\1", text)
     text = _AT_MENTION.sub("@" + _ZERO_WIDTH_SPACE, text)
-    # A leading "#", "-", ">" or "1." would start a heading, list or quote if it ever began a line.
-    if text[:1] in "#->+" or re.match(r"\d+\.", text):
+    # "# ", "- ", "> " or "1. " would start a heading, list or quote if the value began a line.
+    if _LINE_START_MARKUP.match(text):
         text = "\\" + text
     return text

@@ -9,6 +9,7 @@ expand an acronym into its phrase's terms on both sides, so "UNSC" meets "Securi
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -128,13 +129,24 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 _TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W_]+(?:'[^\W_]+)*")
 _POSSESSIVE = re.compile(r"'s?$")
 
-_stemmer = Stemmer.Stemmer("english")
-QUESTION_FRAMING = frozenset(_stemmer.stemWords(sorted(QUESTION_FRAMING_WORDS)))
+# PyStemmer objects are not thread-safe, and a reload tokenizes in a worker thread while the
+# event loop answers questions: each thread gets its own stemmer.
+_stemmers = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return stemmer
+
+
+QUESTION_FRAMING = frozenset(_stemmer().stemWords(sorted(QUESTION_FRAMING_WORDS)))
 
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    return _stemmer().stemWord(word)
 
 
 def _is_acronym(raw: str, shouting: bool) -> bool:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import discord
 
 from .server import DiscordStandIn
+
+# The `start_standin` fixture: starts a stand-in with these DiscordStandIn keywords.
+StandInFactory = Callable[..., Awaitable[DiscordStandIn]]
 
 
 @asynccontextmanager

@@ -71,6 +71,14 @@ class Connection:
     query: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Closure:
+    """A websocket that ended, and the close code it ended with (None: the connection broke)."""
+
+    connection: int
+    code: int | None
+
+
 @dataclass
 class Session:
     """A gateway session: its intents and every dispatch sent in it, for RESUME replay."""
@@ -127,6 +135,7 @@ class Gateway:
         self.resume_url = ""  # set by the server once its port is known
         self.frames: Record[Frame] = Record()
         self.connections: Record[Connection] = Record()
+        self.closures: Record[Closure] = Record()
         self.session: Session | None = None
         self._socket: _Socket | None = None
         self._sockets: set[_Socket] = set()
@@ -154,6 +163,7 @@ class Gateway:
             if ws.close_code in (1000, 1001) and socket.session is not None:
                 # A client that closes cleanly ends its session: Discord will not resume it.
                 socket.session.resumable = False
+            await self.closures.append(Closure(number, ws.close_code))
         return ws
 
     async def _serve(self, socket: _Socket) -> None:

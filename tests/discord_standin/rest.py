@@ -186,11 +186,8 @@ class RestApi:
             response = json_response(
                 {"message": f"{missing.status}: {missing.reason}", "code": 0}, missing.status
             )
-        answer = (
-            json.loads(response.body)
-            if isinstance(response, web.Response) and response.body
-            else None
-        )
+        body_sent = response.body if isinstance(response, web.Response) else None
+        answer = json.loads(body_sent) if isinstance(body_sent, bytes) and body_sent else None
         await self.requests.append(
             Request(request.method, path, dict(request.query), body, response.status, answer)
         )

@@ -317,12 +317,18 @@ class World:
             snowflakes=ids, token=token, bot=bot, owner=owner, application_id=bot.id, guild=guild
         )
 
-    def add_member(self, username: str, *, roles: tuple[str, ...] = ()) -> User:
-        """A new person in the guild holding the named roles."""
+    def add_member(self, username: str, *, roles: tuple[str, ...] = (), bot: bool = False) -> User:
+        """A new person (or another bot) in the guild holding the named roles."""
         role_ids = [self.role(name).id for name in roles]
-        user = User(self.snowflakes.next(), username)
+        user = User(self.snowflakes.next(), username, bot=bot)
         self.guild.members.append(Member(user, role_ids))
         return user
+
+    def add_role(self, name: str, permissions: int = EVERYONE_PERMISSIONS) -> Role:
+        """A new guild role; add it before the bot connects, as no GUILD_ROLE_CREATE is sent."""
+        role = Role(self.snowflakes.next(), name, permissions, position=len(self.guild.roles))
+        self.guild.roles.append(role)
+        return role
 
     def role(self, name: str) -> Role:
         """The guild role called `name`."""

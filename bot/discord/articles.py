@@ -1,0 +1,99 @@
+"""The articles themselves: `/summary`, `/sources` and `/help`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.cooldown import Cooldown
+from bot.discord.responses import refuse_while_cooling_down, respond
+from bot.discord.serving import ServingEngine
+from bot.engine import ArticleInfo
+
+# Discord's limits for one autocomplete answer: 25 choices, names and values of 100 characters.
+MAX_CHOICES = 25
+MAX_CHOICE_LENGTH = 100
+
+
+def matching_articles(articles: list[ArticleInfo], typed: str) -> list[ArticleInfo]:
+    """The articles whose title or id contains what the person typed, as Discord can offer them.
+
+    An id longer than Discord's choice limit cannot round-trip as a value, so it is left out.
+    """
+    needle = typed.strip().casefold()
+    found = [
+        a
+        for a in articles
+        if len(a.id) <= MAX_CHOICE_LENGTH
+        and (needle in a.title.casefold() or needle in a.id.casefold())
+    ]
+    return found[:MAX_CHOICES]
+
+
+def choice_name(title: str) -> str:
+    """An article title cut to fit a choice name."""
+    if len(title) <= MAX_CHOICE_LENGTH:
+        return title
+    return title[: MAX_CHOICE_LENGTH - 1].rstrip() + "…"
+
+
+class Articles(commands.Cog):
+    """Summaries and the article list."""
+
+    def __init__(
+        self, serving: ServingEngine, cooldown: Cooldown, answer_channel_ids: frozenset[int]
+    ) -> None:
+        self.serving = serving
+        self.cooldown = cooldown
+        self.answer_channel_ids = answer_channel_ids
+
+    @app_commands.command(description="Summarize an article in its own words")
+    @app_commands.describe(
+        length="How long the summary should be",
+        topic="Only what the article says about this",
+        article="Which article to summarize",
+    )
+    async def summary(
+        self,
+        interaction: discord.Interaction,
+        length: Literal["short", "medium", "long", "points"] = "short",
+        topic: str | None = None,
+        article: str | None = None,
+    ) -> None:
+        """Summarize one article, optionally around a topic."""
+        engine = self.serving.current
+        if await refuse_while_cooling_down(interaction, self.cooldown, engine, "question"):
+            return
+        await interaction.response.defer(thinking=True)
+        reply = engine.summarize(article=article, length=length, topic=topic)
+        await respond(interaction, reply.text)
+
+    @summary.autocomplete("article")
+    async def article_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Offer the articles matching what has been typed so far."""
+        articles = matching_articles(self.serving.current.articles(), current)
+        return [app_commands.Choice(name=choice_name(a.title), value=a.id) for a in articles]
+
+    @app_commands.command(description="List the articles I answer from")
+    async def sources(self, interaction: discord.Interaction) -> None:
+        """Show the article list to the person who asked."""
+        engine = self.serving.current
+        text = engine.render("discord_sources", articles=engine.articles())
+        await respond(interaction, text, ephemeral=True)
+
+    @app_commands.command(name="help", description="How to ask me about the articles")
+    async def help_command(self, interaction: discord.Interaction) -> None:
+        """Explain the ways to ask."""
+        engine = self.serving.current
+        text = engine.render(
+            "discord_help",
+            articles=engine.articles(),
+            answer_channel_ids=sorted(self.answer_channel_ids),
+            cooldown_seconds=self.cooldown.seconds,
+        )
+        await respond(interaction, text, ephemeral=True)

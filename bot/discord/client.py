@@ -1,0 +1,114 @@
+"""The bot itself: intents, the command tree, the cogs, and command registration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.discord.articles import Articles
+from bot.discord.cooldown import Cooldown
+from bot.discord.endpoints import use_endpoints
+from bot.discord.errors import ArticleTree
+from bot.discord.moderation import Moderation
+from bot.discord.questions import Questions
+from bot.discord.responses import NO_PINGS
+from bot.discord.serving import ServingEngine
+from bot.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """The least the bot needs: servers and their messages, and message content only when
+    answer channels are set.
+
+    Mentions of the bot carry their text without the privileged message content intent, and
+    slash commands need no intent at all.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = bool(settings.answer_channel_ids)
+    return intents
+
+
+class ArticleBot(commands.Bot):
+    """A Discord bot that answers from one `ServingEngine`."""
+
+    def __init__(self, settings: Settings, engine: Engine, **options: Any) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: the bot has slash commands only
+            help_command=None,
+            intents=intents_for(settings),
+            allowed_mentions=NO_PINGS,
+            tree_cls=ArticleTree,
+            **options,
+        )
+        self.settings = settings
+        self.serving = ServingEngine(engine)
+        self.question_cooldown = Cooldown(settings.question_cooldown_seconds)
+        self.reload_cooldown = Cooldown(settings.reload_cooldown_seconds)
+
+    async def setup_hook(self) -> None:
+        """After login, before the gateway: check access, add the cogs, register the commands."""
+        self._drop_message_content_if_not_granted()
+        settings = self.settings
+        await self.add_cog(
+            Questions(self, self.serving, self.question_cooldown, settings.answer_channel_ids)
+        )
+        await self.add_cog(
+            Articles(self.serving, self.question_cooldown, settings.answer_channel_ids)
+        )
+        await self.add_cog(
+            Moderation(self.serving, self.reload_cooldown, settings.moderator_role_ids)
+        )
+        if settings.guild_id is not None:
+            # Guild commands show up at once: handy while trying the bot on one server.
+            guild = discord.Object(settings.guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info("registered commands: %s", ", ".join(f"/{c.name}" for c in synced))
+
+    async def on_ready(self) -> None:
+        """Log who the bot is and what it serves."""
+        articles = len(self.serving.current.articles())
+        log.info(
+            "connected as %s in %d server(s), serving %d article(s)",
+            self.user,
+            len(self.guilds),
+            articles,
+        )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Nothing: questions are handled by the Questions cog, and there are no prefix commands.
+
+        commands.Bot would otherwise parse every @mention as a prefix command and log a
+        CommandNotFound error for each question.
+        """
+
+    def _drop_message_content_if_not_granted(self) -> None:
+        # Asking Discord for a privileged intent the application was not granted closes the
+        # gateway with 4014; without it, answer channels go quiet but everything else works.
+        if not self.intents.message_content:
+            return
+        flags = self.application_flags
+        if flags.gateway_message_content or flags.gateway_message_content_limited:
+            return
+        log.warning(
+            "ANSWER_CHANNEL_IDS is set, but the Message Content intent is not enabled for this "
+            "application (Developer Portal > Bot > Privileged Gateway Intents). Only @mentions "
+            "and slash commands will be answered until it is enabled."
+        )
+        self._connection._intents.message_content = False  # no public API after construction
+
+
+def build_bot(settings: Settings, engine: Engine, **options: Any) -> ArticleBot:
+    """The bot for `settings`, answering from `engine`; `options` go to discord.py's Client."""
+    use_endpoints(settings.api_base, settings.gateway_url)
+    return ArticleBot(settings, engine, **options)

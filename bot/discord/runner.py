@@ -1,0 +1,56 @@
+"""`articlebot run`: load the engine, connect, and stop cleanly on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+
+from bot.config import Settings
+from bot.discord.client import build_bot
+from bot.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the bot until it is told to stop; the process exit code.
+
+    Raises the engine's CorpusError when the corpus is unusable, before connecting anywhere.
+    """
+    engine = Engine.load(settings.corpus_dir, settings.prompts_dir)
+    log.info("loaded %d article(s) from %s", len(engine.articles()), settings.corpus_dir)
+    return asyncio.run(serve(settings, engine))
+
+
+async def serve(settings: Settings, engine: Engine) -> int:
+    """Connect and answer until SIGINT or SIGTERM, then close the gateway session properly."""
+    if not settings.discord_token:
+        raise ValueError("serve() needs settings.discord_token")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still ends asyncio.run
+            loop.add_signal_handler(signum, stop.set)
+    async with build_bot(settings, engine) as bot:
+        running = asyncio.create_task(bot.start(settings.discord_token), name="discord-bot")
+        stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if stop.is_set():
+            log.info("stopping: closing the Discord connection")
+            await bot.close()
+        try:
+            await running
+        except discord.LoginFailure:
+            log.error(
+                "Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal"
+            )
+            return 1
+        except discord.PrivilegedIntentsRequired:
+            log.error("Discord refused a privileged intent: enable it in the Developer Portal")
+            return 1
+    return 0
