@@ -133,3 +133,14 @@ def test_every_reply_is_verbatim_bounded_and_pings_nobody(
     for citation in reply.citations:
         text = seed_engine.library.by_id[citation.article_id].text
         assert text[citation.start : citation.end] == citation.quote
+
+
+def test_answer_too_long_to_quote_points_to_its_paragraph(tmp_path: Path) -> None:
+    sentence = "The harbor ferry " + " ".join(["carried passengers"] * 150) + " on Monday."
+    (tmp_path / "long.txt").write_text(f"Long\n\nShort opener here.\n\n{sentence}\n")
+    engine = Engine.load(tmp_path, PROMPTS)
+    reply = engine.ask("What did the harbor ferry carry on Monday?")
+    assert reply.answered
+    assert "paragraph 2" in reply.text and "too long to quote" in reply.text
+    assert len(reply.text) <= DISCORD_MESSAGE_LIMIT
+    assert reply.citations[0].quote == sentence

@@ -228,8 +228,8 @@ class Answerer:
             return Answer(question, answered=False)
         query = self.library.tokenizer(question)
         query.extend(t for c in concepts for t in sorted(c.aliases) if t not in query)
-        related = [t for c in concepts for t in sorted(c.related) if t not in query]
-        candidates = self._rank(query, related, seen)
+        synonym_query = [t for c in concepts for t in sorted(c.related) if t not in query]
+        candidates = self._rank(query, synonym_query, seen)
         # A question about someone is answered only by a passage that mentions them.
         names = [c for c in seen if c.is_name]
         if names:

@@ -52,6 +52,9 @@ _LEFTOVER = re.compile(
     r"|print|email|tweet|whatsapp|facebook)$",
     re.IGNORECASE,
 )
+# A one-line first paragraph ending in a full stop is a headline only when it is this short;
+# longer, it is the story's opening sentence.
+HEADLINE_MAX_WORDS_WITH_PERIOD = 8
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 
 
@@ -329,8 +332,11 @@ def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 def _looks_like_headline(text: str, a: int, b: int, more: bool) -> bool:
+    """A short first line before the body; headlines may ask ("Could Yukos be a blessing?")."""
     line = text[a:b].strip()
-    return more and 0 < len(line) <= 200 and not _SENTENCE_END.search(line)
+    if not more or not 0 < len(line) <= 200:
+        return False
+    return not line.endswith(".") or len(line.split()) <= HEADLINE_MAX_WORDS_WITH_PERIOD
 
 
 def _dateline_is_place(match: re.Match[str]) -> bool:

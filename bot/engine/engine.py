@@ -89,31 +89,31 @@ class Engine:
         if not question.strip():
             return Reply(self.render("empty_question"), answered=False, kind="error")
         answer = self.answerer.answer(question)
-        if answer.answered:
-            citations = self._answer_citations(answer)
-            text = self._fit(
-                "answer", citations, question=question, multi_article=self.multi_article
+        if not answer.answered:
+            return self._decline(question, answer)
+        citations = self._answer_citations(answer)
+        fitted = self._fit("answer", citations, question=question, multi_article=self.multi_article)
+        if fitted is None:
+            # Even the best quote alone overflows a message: point to it rather than cut it.
+            text = self.prompts.render(
+                "answer_too_long", citation=citations[0], multi_article=self.multi_article
             )
-            if text is not None:
-                kept = citations[: text[1]]
-                return Reply(text[0], answered=True, citations=kept)
+            fitted = (_within_limit(text), 1)
+        text, count = fitted
+        return Reply(text, answered=True, citations=tuple(citations[:count]))
+
+    def _decline(self, question: str, answer: Answer) -> Reply:
+        """Say the article does not answer, offering the closest passage if it fits."""
         related = self._related_citation(answer)
-        text = self.prompts.render(
-            "no_answer",
-            question=question,
-            related=related,
-            unseen_names=list(answer.unseen_names),
-            multi_article=self.multi_article,
-        )
+        context = {
+            "question": question,
+            "unseen_names": list(answer.unseen_names),
+            "multi_article": self.multi_article,
+        }
+        text = self.prompts.render("no_answer", related=related, **context)
         if len(text) > DISCORD_MESSAGE_LIMIT:
             related = None
-            text = self.prompts.render(
-                "no_answer",
-                question=question,
-                related=None,
-                unseen_names=[],
-                multi_article=self.multi_article,
-            )
+            text = self.prompts.render("no_answer", related=None, **context)
         return Reply(
             _within_limit(text),
             answered=False,
