@@ -192,6 +192,13 @@ def command_run(settings: Settings, args: argparse.Namespace) -> int:
     return run_bot(settings)
 
 
+def command_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.discord.invite import invite_url
+
+    print(invite_url(args.application_id))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "ask": command_ask,
     "summary": command_summary,
@@ -199,6 +206,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "check": command_check,
     "chat": command_chat,
     "run": command_run,
+    "invite": command_invite,
 }
 
 
@@ -240,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("chat", parents=[corpus], help="ask questions in the terminal")
     sub.add_parser("run", parents=[corpus], help="run the Discord bot")
+    invite = sub.add_parser("invite", help="print the link that adds the bot to a server")
+    invite.add_argument(
+        "application_id", type=int, help="the application id (Developer Portal > General)"
+    )
     return parser
 
 
@@ -247,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `articlebot` command."""
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(corpus_dir=args.corpus)
+        settings = load_settings(corpus_dir=getattr(args, "corpus", None))
     except SettingsError as error:
         print(f"articlebot: {error}", file=sys.stderr)
         return 2

@@ -101,3 +101,13 @@ def test_engine_imports_no_discord() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+def test_invite_prints_the_link_with_the_bot_scopes_and_permissions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["invite", "123456789012345678"]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("https://discord.com/oauth2/authorize?client_id=123456789012345678")
+    assert "scope=bot+applications.commands" in url
+    assert "permissions=274877975552" in url  # view, send, send in threads, read history

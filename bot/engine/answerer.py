@@ -107,6 +107,12 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = 
     )
 )
 _PROPER_NOUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z]+|\b[A-Z]{2,}\b")
+_ASKS_DEFINITION = re.compile(
+    r"^\s*what(?:'s| is| does| do)? (?:the )?(?P<acronym>[A-Za-z][A-Za-z.&]{1,9}?)\.? "
+    r"(?:stand for|stands for|mean|short for|an acronym for|abbreviation for)\b",
+    re.IGNORECASE,
+)
+
 # Questions about the article itself, answered from its byline, credits and front matter.
 _ASKS_AUTHOR = re.compile(
     r"\b(?:who (?:wrote|writes|reported|authored|is the (?:author|reporter|"
@@ -222,6 +228,9 @@ class Answerer:
         metadata = self._metadata_answer(question)
         if metadata is not None:
             return metadata
+        definition = self._definition_answer(question)
+        if definition is not None:
+            return definition
         concepts = self._concepts(question)
         seen = [c for c in concepts if c.seen]
         if not seen:
@@ -363,6 +372,19 @@ class Answerer:
                 )
             )
         return concepts
+
+    def _definition_answer(self, question: str) -> Answer | None:
+        """ "What does ABTA stand for?": the sentence where the article spells the acronym out."""
+        match = _ASKS_DEFINITION.search(normalize(question))
+        if match is None:
+            return None
+        acronym = acronym_term(match.group("acronym"))
+        defined = re.compile(rf"\(\s*{re.escape(match.group('acronym'))}\s*\)", re.IGNORECASE)
+        for document in self.library.index.postings(acronym):
+            item = self.library.sentences[document]
+            if defined.search(item.sentence.text):
+                return Answer(question, answered=True, quotes=(Quote(item, 1.0, 1.0),))
+        return None
 
     def _metadata_answer(self, question: str) -> Answer | None:
         wants = []

@@ -40,7 +40,8 @@ QUESTION_FRAMING_WORDS = frozenset(
     say said says tell told think thinks thought mention mentioned mentions according article
     story report reported reports explain describe describes described happen happened happens
     know known want wants give gives given way kind sort please anything something thing things
-    stand stands mean means short
+    stand stands mean means short go goes going went gone get gets getting got take takes
+    taking took taken come comes coming came
     """.split()
 )
 
