@@ -190,10 +190,11 @@ class Answerer:
         terms = self.library.terms[index] | self.library.paragraph_terms[index]
         return all(_mention(name, terms) > 0 for name in names)
 
-    def _is_proper_noun(self, word: str, term: str) -> bool:
-        """Whether the corpus always capitalises this word mid-sentence ("kim", "gannet")."""
+    def _is_proper_noun(self, term: str, word: str | None = None) -> bool:
+        """Whether the corpus always capitalises this word (or stem) mid-sentence ("kim")."""
         library = self.library
-        pattern = re.compile(rf"(?<!^)\b{re.escape(word)}\b", re.IGNORECASE)
+        spelled = rf"{re.escape(word)}\b" if word else rf"{re.escape(term)}\w*"
+        pattern = re.compile(rf"(?<!^)\b{spelled}", re.IGNORECASE)
         seen = False
         for document in library.index.postings(term)[:NAME_EVIDENCE_SENTENCES]:
             for match in pattern.finditer(library.sentences[document].sentence.text):
@@ -329,7 +330,7 @@ class Answerer:
                 continue
             is_name = not _is_acronym(raw, shouting) and (
                 (not shouting and position > 0 and raw[:1].isupper())
-                or (raw.islower() and self._is_proper_noun(raw, term))
+                or (raw.islower() and self._is_proper_noun(term, raw))
             )
             if is_name and previous_was_name:
                 groups[-1][0].append(term)
@@ -354,6 +355,8 @@ class Answerer:
                 related = {s for s in synonyms(terms[0]) if index.document_frequency(s) > 0}
                 if not known_own:
                     related.update(self._relatives(terms[0]))
+                # "whole" is a synonym of "hale", not of the ferry Marguerite Hale.
+                related = {s for s in related if not self._is_proper_noun(s)}
             # An unseen word weighs the most; an acronym the corpus only spells out weighs
             # what its phrase's rarest term weighs, a word it only has synonyms for likewise.
             if known_own or not (known_aliases or related):
