@@ -24,6 +24,7 @@ from bot.engine.tokenizer import (
     acronym_term,
     base_terms,
     normalize,
+    token_term,
 )
 
 # A sentence must hold this share of the weighted content the corpus knows to be cited as the
@@ -184,6 +185,10 @@ class Answerer:
         self._sorted_vocabulary: list[str] | None = None
         self._document_of = {id(s.sentence): i for i, s in enumerate(library.sentences)}
 
+    def _fingerprint(self, quote: Quote) -> frozenset[str]:
+        """Sentences with the same terms say the same thing, whatever their punctuation."""
+        return self.library.terms[self._document_of[id(quote.item.sentence)]]
+
     def _mentions_all(self, quote: Quote, names: list[Concept]) -> bool:
         document = quote.item.sentence
         index = self._document_of[id(document)]
@@ -265,13 +270,13 @@ class Answerer:
             related = best if best.coverage >= MIN_RELATED_COVERAGE else None
             return Answer(question, answered=False, related=related, unseen_names=unseen_names)
         quotes = [best]
-        seen_texts = {_fingerprint(best.item.sentence.text)}
+        seen_texts = {self._fingerprint(best)}
         for quote in candidates[1:]:
             if len(quotes) == MAX_QUOTES:
                 break
             if quote.score < EXTRA_QUOTE_SCORE_SHARE * best.score or quote.coverage < MIN_COVERAGE:
                 break
-            fingerprint = _fingerprint(quote.item.sentence.text)
+            fingerprint = self._fingerprint(quote)
             if fingerprint in seen_texts:  # wire stories repeat sentences across articles
                 continue
             seen_texts.add(fingerprint)
@@ -320,7 +325,8 @@ class Answerer:
         previous_was_name = False
         for position, match in enumerate(_TOKEN.finditer(text)):
             raw = match.group()
-            terms = [acronym_term(raw)] if _is_acronym(raw, shouting) else base_terms(raw)
+            term_or_none = token_term(raw, shouting)
+            terms = [] if term_or_none is None else [term_or_none]
             if not terms:
                 previous_was_name = False
                 continue
@@ -487,10 +493,6 @@ def _fits_type(
         not set(base_terms(word)) <= question_terms
         for word in (m.group() for m in _PROPER_NOUN.finditer(text))
     )
-
-
-def _fingerprint(text: str) -> str:
-    return " ".join(sorted(set(base_terms(text))))
 
 
 __all__ = ["STOPWORDS", "Answer", "Answerer", "Quote"]

@@ -153,10 +153,10 @@ def _stem(word: str) -> str:
 def _is_acronym(raw: str, shouting: bool) -> bool:
     if "." in raw:
         return True
-    letters = [c for c in raw if c.isalpha()]
-    if shouting or len(letters) < 2 or len(raw) > 6:
+    # isupper(): every cased character is upper case, and there is at least one.
+    if shouting or len(raw) > 6 or len(raw) < 2 or not raw.isupper():
         return False
-    return all(c.isupper() for c in letters)
+    return sum(c.isalpha() for c in raw) >= 2
 
 
 def _mostly_upper(text: str) -> bool:
@@ -186,15 +186,23 @@ def base_terms(text: str) -> list[str]:
     shouting = _mostly_upper(text)
     terms: list[str] = []
     for match in _TOKEN.finditer(text):
-        raw = match.group()
-        if _is_acronym(raw, shouting):
-            terms.append(acronym_term(raw))
-            continue
-        word = _POSSESSIVE.sub("", raw.lower()) if "'" in raw else raw.lower()
-        if not word or word in STOPWORDS or raw.lower() in STOPWORDS:
-            continue
-        terms.append(_stem(IRREGULAR_VERBS.get(word, word)))
+        term = token_term(match.group(), shouting)
+        if term is not None:
+            terms.append(term)
     return terms
+
+
+def token_term(raw: str, shouting: bool) -> str | None:
+    """The term of one token of normalised text, or None for a stopword."""
+    if _is_acronym(raw, shouting):
+        return acronym_term(raw)
+    lower = raw.lower()
+    if lower in STOPWORDS:
+        return None
+    word = _POSSESSIVE.sub("", lower) if "'" in raw else lower
+    if not word or word in STOPWORDS:
+        return None
+    return _stem(IRREGULAR_VERBS.get(word, word))
 
 
 class Tokenizer:
