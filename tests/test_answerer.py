@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from corpora import PROMPTS
+from corpora import PROMPTS, SECOND_ARTICLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,3 +144,30 @@ def test_answer_too_long_to_quote_points_to_its_paragraph(tmp_path: Path) -> Non
     assert "paragraph 2" in reply.text and "too long to quote" in reply.text
     assert len(reply.text) <= DISCORD_MESSAGE_LIMIT
     assert reply.citations[0].quote == sentence
+
+
+def test_glossary_in_the_corpus_folder_adds_aliases(seed_corpus: Path) -> None:
+    question = "What did KJU call for?"
+    without = Engine.load(seed_corpus, PROMPTS).ask(question)
+    (seed_corpus / "glossary.txt").write_text("# aliases\nKJU = Kim Jong Un\n")
+    engine = Engine.load(seed_corpus, PROMPTS)
+    assert "glossary" not in {a.id for a in engine.library.articles}
+    reply = engine.ask(question)
+    assert reply.answered and not without.answered
+    assert "increase in missile production" in reply.citations[0].quote
+
+
+def test_publication_date_is_quoted_from_front_matter(tmp_path: Path) -> None:
+    (tmp_path / SECOND_ARTICLE.name).write_bytes(SECOND_ARTICLE.read_bytes())
+    reply = Engine.load(tmp_path, PROMPTS).ask("When was this article published?")
+    assert reply.answered
+    assert reply.citations[0].quote == "2026-04-14"
+    assert "article details" in reply.text
+
+
+def test_metadata_question_names_the_article_it_means(two_article_corpus: Path) -> None:
+    engine = Engine.load(two_article_corpus, PROMPTS)
+    reply = engine.ask("Who wrote the ferry story?")
+    assert reply.answered
+    assert reply.citations[0].article_id == "harbor-ferry-electric"
+    assert "Dana Whitcombe" in reply.citations[0].quote
