@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from bot.engine.library import IndexedSentence, Library
 from bot.engine.models import Article, Sentence
 from bot.engine.thesaurus import synonyms
 from bot.engine.tokenizer import (
-    _TOKEN,
     QUESTION_FRAMING,
     STOPWORDS,
-    _is_acronym,
-    _mostly_upper,
+    TOKEN,
     acronym_term,
     base_terms,
+    is_acronym,
+    is_shouting,
     normalize,
     token_term,
 )
@@ -161,6 +161,7 @@ class Quote:
     """A ranked candidate sentence."""
 
     item: IndexedSentence
+    document: int  # the sentence's number in the library's index
     score: float
     coverage: float
 
@@ -183,16 +184,13 @@ class Answerer:
     def __init__(self, library: Library) -> None:
         self.library = library
         self._sorted_vocabulary: list[str] | None = None
-        self._document_of = {id(s.sentence): i for i, s in enumerate(library.sentences)}
 
     def _fingerprint(self, quote: Quote) -> frozenset[str]:
         """Sentences with the same terms say the same thing, whatever their punctuation."""
-        return self.library.terms[self._document_of[id(quote.item.sentence)]]
+        return self.library.terms[quote.document]
 
     def _mentions_all(self, quote: Quote, names: list[Concept]) -> bool:
-        document = quote.item.sentence
-        index = self._document_of[id(document)]
-        terms = self.library.terms[index] | self.library.paragraph_terms[index]
+        terms = self.library.terms[quote.document] | self.library.paragraph_terms[quote.document]
         return all(_mention(name, terms) > 0 for name in names)
 
     def _is_proper_noun(self, term: str, word: str | None = None) -> bool:
@@ -245,30 +243,32 @@ class Answerer:
         query.extend(t for c in concepts for t in sorted(c.aliases) if t not in query)
         synonym_query = [t for c in concepts for t in sorted(c.related) if t not in query]
         candidates = self._rank(query, synonym_query, seen)
-        # A question about someone is answered only by a passage that mentions them.
+        # A question about someone is answered only by a passage that mentions them, and a
+        # question asking "when" or "how many" only by one that holds a time or a number.
         names = [c for c in seen if c.is_name]
-        if names:
-            candidates = [q for q in candidates if self._mentions_all(q, names)] or [
-                replace(q, coverage=0.0) for q in candidates[:1]
-            ]
         answer_type = _answer_type(question)
-        if answer_type is not None:
-            question_terms = set(base_terms(question))
-            typed = [
-                q
-                for q in candidates
-                if _fits_type(q.item.sentence.text, answer_type, question_terms)
-            ]
-            # Nothing of the wanted kind: the closest sentence is still offered as related.
-            candidates = typed or [replace(q, coverage=0.0) for q in candidates[:1]]
+        question_terms = set(base_terms(question))
+        fitting = [
+            q
+            for q in candidates
+            if (not names or self._mentions_all(q, names))
+            and (
+                answer_type is None or _fits_type(q.item.sentence.text, answer_type, question_terms)
+            )
+        ]
         unseen_names = tuple(c.label for c in concepts if c.is_name and not c.seen)
         unseen_share = 1 - sum(c.weight for c in seen) / sum(c.weight for c in concepts)
-        if not candidates:
-            return Answer(question, answered=False, unseen_names=unseen_names)
-        best = candidates[0]
-        if best.coverage < MIN_COVERAGE or unseen_share > MAX_UNSEEN_SHARE or unseen_names:
-            related = best if best.coverage >= MIN_RELATED_COVERAGE else None
+        if (
+            not fitting
+            or fitting[0].coverage < MIN_COVERAGE
+            or unseen_share > MAX_UNSEEN_SHARE
+            or unseen_names
+        ):
+            closest = (fitting or candidates)[:1]
+            related = next((q for q in closest if q.coverage >= MIN_RELATED_COVERAGE), None)
             return Answer(question, answered=False, related=related, unseen_names=unseen_names)
+        best = fitting[0]
+        candidates = fitting
         quotes = [best]
         seen_texts = {self._fingerprint(best)}
         for quote in candidates[1:]:
@@ -308,7 +308,7 @@ class Answerer:
             ) / len(mentions)
             item = library.sentences[document]
             rank = score * (0.5 + 0.5 * coverage) * (1 + LEAD_PRIOR / item.sentence.paragraph)
-            quotes.append(Quote(item, rank, coverage))
+            quotes.append(Quote(item, document, rank, coverage))
         # Rank covering sentences first: a high BM25 score on half the question is not an answer.
         quotes.sort(key=lambda q: (q.coverage < MIN_COVERAGE, -q.score))
         return quotes
@@ -317,13 +317,13 @@ class Answerer:
         """The question's content, grouped: a capitalised run is one name, an acronym one term."""
         library = self.library
         text = normalize(question)
-        shouting = _mostly_upper(text)
+        shouting = is_shouting(text)
         # "How far", "what time": the words that ask for a kind of answer are not its topic.
         type_spans = [m.span() for _, asks, _ in ANSWER_TYPES for m in asks.finditer(text)]
         groups: list[tuple[list[str], bool, list[str]]] = []
         vocabulary = library.index.vocabulary
         previous_was_name = False
-        for position, match in enumerate(_TOKEN.finditer(text)):
+        for position, match in enumerate(TOKEN.finditer(text)):
             raw = match.group()
             term_or_none = token_term(raw, shouting)
             terms = [] if term_or_none is None else [term_or_none]
@@ -334,7 +334,7 @@ class Answerer:
             if term in QUESTION_FRAMING or any(a <= match.start() < b for a, b in type_spans):
                 previous_was_name = False
                 continue
-            is_name = not _is_acronym(raw, shouting) and (
+            is_name = not is_acronym(raw, shouting) and (
                 (not shouting and position > 0 and raw[:1].isupper())
                 or (raw.islower() and self._is_proper_noun(term, raw))
             )
@@ -392,7 +392,7 @@ class Answerer:
         for document in self.library.index.postings(acronym):
             item = self.library.sentences[document]
             if defined.search(item.sentence.text):
-                return Answer(question, answered=True, quotes=(Quote(item, 1.0, 1.0),))
+                return Answer(question, answered=True, quotes=(Quote(item, document, 1.0, 1.0),))
         return None
 
     def _metadata_answer(self, question: str) -> Answer | None:

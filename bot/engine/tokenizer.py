@@ -127,7 +127,7 @@ IRREGULAR_VERBS = {
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 # Dotted acronyms first (U.N., U.S.A.), then words made of letters and digits in any script.
-_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W_]+(?:'[^\W_]+)*")
+TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W_]+(?:'[^\W_]+)*")
 _POSSESSIVE = re.compile(r"'s?$")
 
 # PyStemmer objects are not thread-safe, and a reload tokenizes in a worker thread while the
@@ -150,7 +150,7 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
-def _is_acronym(raw: str, shouting: bool) -> bool:
+def is_acronym(raw: str, shouting: bool) -> bool:
     if "." in raw:
         return True
     # isupper(): every cased character is upper case, and there is at least one.
@@ -159,7 +159,7 @@ def _is_acronym(raw: str, shouting: bool) -> bool:
     return sum(c.isalpha() for c in raw) >= 2
 
 
-def _mostly_upper(text: str) -> bool:
+def is_shouting(text: str) -> bool:
     """True for shouted text ("WHY DOES CHINA OPPOSE IT"), where capitals carry no meaning."""
     upper = lower = 0
     for c in text:
@@ -183,9 +183,9 @@ def normalize(text: str) -> str:
 def base_terms(text: str) -> list[str]:
     """Terms of a text before alias expansion: stems, acronym terms, no stopwords."""
     text = normalize(text)
-    shouting = _mostly_upper(text)
+    shouting = is_shouting(text)
     terms: list[str] = []
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         term = token_term(match.group(), shouting)
         if term is not None:
             terms.append(term)
@@ -194,7 +194,7 @@ def base_terms(text: str) -> list[str]:
 
 def token_term(raw: str, shouting: bool) -> str | None:
     """The term of one token of normalised text, or None for a stopword."""
-    if _is_acronym(raw, shouting):
+    if is_acronym(raw, shouting):
         return acronym_term(raw)
     lower = raw.lower()
     if lower in STOPWORDS:
