@@ -141,8 +141,6 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
     engine.ask("zzzz qqqq")
     engine.summarize(length="points")
     engine.summarize(topic="zzzz qqqq")
-    for name in engine.prompts.names():
-        engine.prompts.environment.get_template(f"{name}.j2")
     articles = engine.articles()
     paragraphs = sum(a.paragraphs for a in articles)
     print(f"corpus: {settings.corpus_dir}")

@@ -12,6 +12,7 @@ from bot.discord.cooldown import Cooldown
 from bot.discord.responses import refuse_while_cooling_down, respond
 from bot.discord.serving import ServingEngine
 from bot.engine import ArticleInfo
+from bot.engine.engine import MAX_TOPIC_CHARS
 
 # Discord's limits for one autocomplete answer: 25 choices, names and values of 100 characters.
 MAX_CHOICES = 25
@@ -60,8 +61,9 @@ class Articles(commands.Cog):
         self,
         interaction: discord.Interaction,
         length: Literal["short", "medium", "long", "points"] = "short",
-        topic: str | None = None,
-        article: str | None = None,
+        # Discord's client enforces these limits; the engine copes with what a proxy sends.
+        topic: app_commands.Range[str, 1, MAX_TOPIC_CHARS] | None = None,
+        article: app_commands.Range[str, 1, MAX_CHOICE_LENGTH] | None = None,
     ) -> None:
         """Summarize one article, optionally around a topic."""
         engine = self.serving.current

@@ -17,6 +17,7 @@ from bot.discord.moderation import Moderation
 from bot.discord.questions import Questions
 from bot.discord.responses import NO_PINGS
 from bot.discord.serving import ServingEngine
+from bot.discord.shutdown import InFlight
 from bot.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,20 @@ class ArticleBot(commands.Bot):
         self.serving = ServingEngine(engine)
         self.question_cooldown = Cooldown(settings.question_cooldown_seconds)
         self.reload_cooldown = Cooldown(settings.reload_cooldown_seconds)
+        self.in_flight = InFlight()
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: check access, add the cogs, register the commands."""
         self._drop_message_content_if_not_granted()
         settings = self.settings
         await self.add_cog(
-            Questions(self, self.serving, self.question_cooldown, settings.answer_channel_ids)
+            Questions(
+                self,
+                self.serving,
+                self.question_cooldown,
+                settings.answer_channel_ids,
+                self.in_flight,
+            )
         )
         await self.add_cog(
             Articles(self.serving, self.question_cooldown, settings.answer_channel_ids)

@@ -10,8 +10,8 @@ from discord.ext import commands
 
 from bot.discord.cooldown import Cooldown
 from bot.discord.responses import refuse_while_cooling_down, respond
-from bot.discord.serving import ServingEngine
-from bot.engine import EngineError
+from bot.discord.serving import ReloadTimedOut, ServingEngine
+from bot.engine import EngineError, ReloadReport
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,27 @@ def is_moderator(interaction: discord.Interaction, moderator_role_ids: frozenset
     return isinstance(member, discord.Member) and any(
         role.id in moderator_role_ids for role in member.roles
     )
+
+
+def who(interaction: discord.Interaction) -> str:
+    """The person and the place, for the log: names change, ids do not."""
+    user = interaction.user
+    place = f"server {interaction.guild_id}" if interaction.guild_id else "a direct message"
+    return f"{user} ({user.id}) in {place}"
+
+
+def changes(report: ReloadReport) -> str:
+    """What a reload changed, for the log."""
+    parts = [
+        f"{label} {', '.join(ids)}"
+        for label, ids in (
+            ("added", report.added),
+            ("removed", report.removed),
+            ("changed", report.changed),
+        )
+        if ids
+    ]
+    return "; ".join(parts) or "nothing changed"
 
 
 class Moderation(commands.Cog):
@@ -42,23 +63,38 @@ class Moderation(commands.Cog):
     async def reload(self, interaction: discord.Interaction) -> None:
         """Swap in a freshly loaded corpus; on failure the current one keeps serving."""
         engine = self.serving.current
-        # default_permissions only hides the command: server admins can grant it to anyone,
-        # so who may reload is decided here.
+        # default_permissions and guild_only only shape what Discord offers: server admins can
+        # grant the command to anyone, so who may reload, and where, is decided here.
         if interaction.guild_id is None:
+            log.warning("reload refused to %s: not in a server", who(interaction))
             await respond(interaction, engine.render("discord_guild_only"), ephemeral=True)
             return
         if not is_moderator(interaction, self.moderator_role_ids):
+            log.warning("reload refused to %s: not a moderator", who(interaction))
             await respond(interaction, engine.render("discord_not_moderator"), ephemeral=True)
             return
         if await refuse_while_cooling_down(interaction, self.cooldown, engine, "reload"):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
+        log.info("reload asked by %s", who(interaction))
         try:
             report = await self.serving.reload()
         except EngineError as error:
-            log.warning("reload asked by %s failed: %s", interaction.user, error)
+            log.warning("reload by %s failed: %s", who(interaction), error)
             text = engine.render("discord_reload_failed", error=str(error))
-            await respond(interaction, text, ephemeral=True)
-            return
-        log.info("reload asked by %s succeeded", interaction.user)
-        await respond(interaction, report.text, ephemeral=True)
+        except ReloadTimedOut as error:
+            log.warning("reload by %s failed: %s", who(interaction), error)
+            text = engine.render("discord_reload_failed", error=None, timed_out=error.seconds)
+        except Exception as error:  # a bug: the moderator hears the reload failed, the log why
+            log.error("reload by %s failed unexpectedly", who(interaction), exc_info=error)
+            text = engine.render("discord_reload_failed", error=None)
+        else:
+            log.info(
+                "reload by %s succeeded: %d article(s), %s; %d warning(s)",
+                who(interaction),
+                report.articles,
+                changes(report),
+                len(report.warnings),
+            )
+            text = report.text
+        await respond(interaction, text, ephemeral=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import aiohttp
 import discord
 
 from bot.discord.cooldown import Cooldown
@@ -11,6 +12,10 @@ from bot.engine import Engine
 
 # Answers quote articles and questions verbatim; nothing in them may notify anyone.
 NO_PINGS = discord.AllowedMentions.none()
+
+# Discord refusing or failing a request, or the connection to it breaking: nothing in the bot to
+# fix, and never a reason to stop answering the next question.
+DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, ConnectionError)
 
 _ANSWERED = "articlebot.answered"  # key in Interaction.extras
 

@@ -10,7 +10,8 @@ import signal
 import discord
 
 from bot.config import Settings
-from bot.discord.client import build_bot
+from bot.discord.client import ArticleBot, build_bot
+from bot.discord.shutdown import DRAIN_SECONDS
 from bot.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -27,20 +28,26 @@ def run_bot(settings: Settings) -> int:
 
 
 async def serve(settings: Settings, engine: Engine) -> int:
-    """Connect and answer until SIGINT or SIGTERM, then close the gateway session properly."""
+    """Connect and answer until SIGINT or SIGTERM, let the answers in flight finish, then close
+    the gateway session properly. A second signal stops waiting for them."""
     if not settings.discord_token:
         raise ValueError("serve() needs settings.discord_token")
-    stop = asyncio.Event()
+    stop, hurry = asyncio.Event(), asyncio.Event()
+
+    def on_signal() -> None:
+        (hurry if stop.is_set() else stop).set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still ends asyncio.run
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, on_signal)
     async with build_bot(settings, engine) as bot:
         running = asyncio.create_task(bot.start(settings.discord_token), name="discord-bot")
         stopping = asyncio.create_task(stop.wait(), name="stop-signal")
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if stop.is_set():
+            await finish_answers(bot, hurry)
             log.info("stopping: closing the Discord connection")
             await bot.close()
         try:
@@ -54,3 +61,12 @@ async def serve(settings: Settings, engine: Engine) -> int:
             log.error("Discord refused a privileged intent: enable it in the Developer Portal")
             return 1
     return 0
+
+
+async def finish_answers(bot: ArticleBot, hurry: asyncio.Event) -> None:
+    """Turn new questions away and give the ones in flight up to DRAIN_SECONDS to finish."""
+    bot.in_flight.stop_accepting()
+    log.info("stopping: finishing %d question(s) in flight", bot.in_flight.count)
+    left = await bot.in_flight.wait_idle(DRAIN_SECONDS, give_up=hurry)
+    if left:
+        log.warning("stopping with %d question(s) still unanswered", left)

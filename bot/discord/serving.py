@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from bot.engine import Engine, ReloadReport
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A reload reads a few thousand small files in a second or two; one still going after this long
+# is stuck on a file that never answers (a named pipe, a network drive that went away).
+RELOAD_TIMEOUT_SECONDS = 120.0
+
+
+class ReloadTimedOut(Exception):
+    """A reload did not finish within its time limit; the current engine keeps serving."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the reload did not finish within {seconds:g} s")
+        self.seconds = seconds
 
 
 class ServingEngine:
@@ -17,19 +35,27 @@ class ServingEngine:
     finishes meanwhile never mixes two corpora in one reply.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, reload_timeout: float = RELOAD_TIMEOUT_SECONDS) -> None:
+        if reload_timeout <= 0:
+            raise ValueError(f"reload_timeout must be positive, got {reload_timeout!r}")
         self.current = engine
+        self.reload_timeout = reload_timeout
         self._reloading = asyncio.Lock()
 
     async def reload(self) -> ReloadReport:
         """Load the corpus again in a worker thread and switch to it; one reload at a time.
 
-        Raises the engine's error (CorpusError, TemplateProblem) when the new corpus is unusable;
-        the current engine then stays in place.
+        Raises the engine's error (CorpusError, TemplateProblem) when the new corpus is unusable,
+        ReloadTimedOut when loading takes longer than `reload_timeout`, and whatever else went
+        wrong; in every case the current engine stays in place.
         """
         async with self._reloading:
             # Loading is blocking and CPU-bound: in a thread, the event loop keeps answering.
-            fresh, report = await asyncio.to_thread(self.current.reloaded)
+            try:
+                async with asyncio.timeout(self.reload_timeout):
+                    fresh, report = await _in_own_thread(self.current.reloaded)
+            except TimeoutError:
+                raise ReloadTimedOut(self.reload_timeout) from None
             self.current = fresh
             log.info(
                 "reloaded: %d articles, %d sentences in %.2f s",
@@ -38,3 +64,32 @@ class ServingEngine:
                 report.seconds,
             )
             return report
+
+
+def _in_own_thread(function: Callable[[], T]) -> asyncio.Future[T]:
+    """Run `function` in a daemon thread of its own.
+
+    Unlike asyncio.to_thread, a thread stuck in a read can be abandoned: it holds no executor
+    slot, and the process can still exit while it waits.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: Exception | None) -> None:
+        if future.done():  # abandoned after a timeout
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            outcome: tuple[T | None, Exception | None] = (function(), None)
+        except Exception as error:
+            outcome = (None, error)
+        with contextlib.suppress(RuntimeError):  # the loop closed while this thread was stuck
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=work, name="corpus-reload", daemon=True).start()
+    return future

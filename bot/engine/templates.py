@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.engine.errors import TemplateProblem
@@ -44,16 +44,29 @@ class Prompts:
             autoescape=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            # What the bot says changes with a reload, like what it knows: an edit on disk is
+            # not picked up half-way, and a broken edit fails the reload, not the next reply.
+            auto_reload=False,
+            cache_size=-1,
         )
+        self.templates: dict[str, Template] = {}
+        for path in sorted(folder.glob("*.j2")):
+            try:
+                self.templates[path.stem] = self.environment.get_template(path.name)
+            except TemplateError as error:
+                raise TemplateProblem(f"The template {path.name} is broken: {error}") from error
 
     def names(self) -> list[str]:
         """The template names the folder holds, without the .j2 suffix."""
-        return sorted(p.stem for p in self.folder.glob("*.j2"))
+        return sorted(self.templates)
 
     def render(self, name: str, **context: Any) -> str:
         """Render prompts/<name>.j2; a missing or broken template raises TemplateProblem."""
+        template = self.templates.get(name)
+        if template is None:
+            raise TemplateProblem(f"The template {name}.j2 is missing from {self.folder}.")
         try:
-            text = self.environment.get_template(f"{name}.j2").render(**context)
+            text = template.render(**context)
         except TemplateError as error:
             raise TemplateProblem(f"The template {name}.j2 failed: {error}") from error
         return text.strip()

@@ -5,6 +5,7 @@ Point discord.py at it with `discord.http.Route.BASE = standin.api_base` and
 It refuses what Discord refuses, so a test that passes here does not lean on a lenient fake.
 """
 
+from .faults import Fault
 from .gateway import Frame
 from .interactions import Interaction, InteractionRefused
 from .rest import BotMessage, Request
@@ -18,6 +19,7 @@ __all__ = [
     "BotMessage",
     "Channel",
     "DiscordStandIn",
+    "Fault",
     "Frame",
     "Interaction",
     "InteractionRefused",

@@ -184,9 +184,14 @@ def _error(code: str, message: str) -> Json:
 
 
 def build_options(
-    command: Json, values: Mapping[str, object], *, focused: str | None = None
+    command: Json,
+    values: Mapping[str, object],
+    *,
+    focused: str | None = None,
+    check_values: bool = True,
 ) -> list[Json]:
-    """The `data.options` Discord sends for `values`, checked against the registered schema."""
+    """The `data.options` Discord sends for `values`, checked against the registered schema
+    (`check_values` False lets through values of the wrong length or outside the choices)."""
     declared = {option["name"]: option for option in command.get("options") or []}
     unknown = set(values) - set(declared)
     if unknown:
@@ -208,7 +213,8 @@ def build_options(
                 )
             options.append({"name": name, "type": kind, "value": str(value), "focused": True})
             continue
-        _check_value(command["name"], option, value)
+        if check_values:
+            _check_value(command["name"], option, value)
         options.append({"name": name, "type": kind, "value": value})
     if focused is not None and focused not in values:
         raise InteractionRefused(f"the focused option {focused!r} needs the text typed so far")

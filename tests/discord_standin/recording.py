@@ -54,3 +54,14 @@ class Record(Generic[T]):
         found = first_match()
         assert found is not None
         return found
+
+    async def wait_until(
+        self, condition: Callable[[list[T]], bool], *, timeout: float = 5.0
+    ) -> None:
+        """Until `condition` holds for the items so far (it sees them all, in order)."""
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._changed:
+                    await self._changed.wait_for(lambda: condition(self._items))
+        except TimeoutError:
+            raise TimeoutError(f"not reached within {timeout}s, {len(self)} items") from None

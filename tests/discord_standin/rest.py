@@ -4,6 +4,9 @@ Every request is recorded. Responses are exactly what discord.py parses: JSON bo
 bare `application/json` content type, and Discord's own error codes where Discord refuses
 (a second interaction callback, a follow-up before the callback, a message over 2000
 characters, a reply to a message that does not exist, a request without the bot token).
+Tests can make the next requests on a route fail, be rate limited or wait (see faults.py).
+Successful responses carry no X-RateLimit headers, so discord.py keeps to one request at a time
+per route and channel, where Discord would let it send a few at once.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiohttp import web
 
+from .faults import Faults
 from .gateway import Gateway
 from .interactions import AUTOCOMPLETE, CommandStore, Interaction, command_problems
 from .recording import Record
@@ -67,6 +72,8 @@ class BotMessage:
     pinged_users: frozenset[int]
     pinged_roles: frozenset[int]
     pinged_everyone: bool
+    allowed_mentions: Json | None  # what the bot asked for, as sent
+    at: float  # time.monotonic() when it appeared, to measure how long an answer took
 
     @property
     def content(self) -> str:
@@ -132,6 +139,7 @@ class RestApi:
         self.messages: Record[BotMessage] = Record()
         self.interactions: dict[int, Interaction] = {}
         self.known_messages: dict[int, Json] = {}  # every message in the world, for replies
+        self.faults = Faults()
 
     def add_routes(self, app: web.Application) -> None:
         """Mount every route under /api/v10 on `app`."""
@@ -177,7 +185,13 @@ class RestApi:
                 and request.headers.get("Authorization") != f"Bot {self.world.token}"
             ):
                 raise UNAUTHORIZED
-            response = await handler(request)
+            fault = await self.faults.take(request.method, path)
+            if fault is not None and fault.status is not None:
+                response = fault.error_response()
+            else:
+                if fault is not None and fault.release is not None:
+                    await fault.release.wait()
+                response = await handler(request)
         except DiscordError as refusal:
             response = refusal.response()
         except web.HTTPException as missing:
@@ -466,6 +480,8 @@ class RestApi:
                 pinged_users=frozenset(users),
                 pinged_roles=frozenset(roles),
                 pinged_everyone=everyone,
+                allowed_mentions=body.get("allowed_mentions"),
+                at=time.monotonic(),
             )
         )
         if not ephemeral:  # Discord shows the bot its own messages too

@@ -9,6 +9,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from .faults import Fault
 from .gateway import Frame, Gateway
 from .interactions import (
     APPLICATION_COMMAND,
@@ -30,8 +31,8 @@ class DiscordStandIn:
     """A local Discord for one bot: point discord.py at `api_base` and `gateway_url`.
 
     Tests act as the people in `world` (post messages, use slash commands), steer the gateway
-    (drop the connection, ask for a reconnect) and wait for what the bot did through
-    `requests`, `messages` and `frames`.
+    (drop the connection, ask for a reconnect), make Discord fail, throttle or stall (the
+    `*_next` methods) and wait for what the bot did through `requests`, `messages` and `frames`.
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class DiscordStandIn:
     async def stop(self) -> None:
         """Close every connection and stop listening."""
         if self._runner is not None:
+            self.rest.faults.open_all()
             await self.gateway.close_all()
             await self._runner.cleanup()
             self._runner = None
@@ -164,14 +166,25 @@ class DiscordStandIn:
         *,
         channel: ChannelRef = "general",
         granted_by_override: bool = False,
+        unchecked: bool = False,
     ) -> Interaction:
         """`user` runs `/name` with `options`; InteractionRefused if Discord would not send it.
 
         `granted_by_override` acts as a server admin's per-command override in Server Settings >
         Integrations, which lets a member run a command despite its default_member_permissions.
+        `unchecked` sends it anyway, where Discord's own client would refuse (a DM for a server
+        command, an option value beyond its length or choices), as a modified client or a proxy
+        might: for testing what the bot does with input it was promised it would never get.
         """
         return await self._interact(
-            APPLICATION_COMMAND, user, name, options or {}, channel, None, granted_by_override
+            APPLICATION_COMMAND,
+            user,
+            name,
+            options or {},
+            channel,
+            None,
+            granted_by_override,
+            unchecked=unchecked,
         )
 
     async def request_autocomplete(
@@ -208,6 +221,8 @@ class DiscordStandIn:
         channel_ref: ChannelRef,
         focused: str | None,
         granted_by_override: bool,
+        *,
+        unchecked: bool = False,
     ) -> Interaction:
         channel = self._channel(channel_ref)
         command = self.rest.commands.find(name, channel)
@@ -216,8 +231,11 @@ class DiscordStandIn:
             if channel.is_dm
             else self.world.guild.permissions_of(self.world.guild.member(user.id))
         )
-        check_availability(command, channel, permissions, granted_by_override=granted_by_override)
-        built = build_options(command, options, focused=focused)
+        if not unchecked:
+            check_availability(
+                command, channel, permissions, granted_by_override=granted_by_override
+            )
+        built = build_options(command, options, focused=focused, check_values=not unchecked)
         interaction = new_interaction(
             self.world, kind, name, user, channel, asyncio.get_running_loop().time()
         )
@@ -227,6 +245,49 @@ class DiscordStandIn:
             "INTERACTION_CREATE", interaction_payload(self.world, interaction, command, built)
         )
         return interaction
+
+    # --- making Discord fail --------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 500,
+        code: int = 0,
+        message: str | None = None,
+        times: int = 1,
+    ) -> Fault:
+        """Answer the next `times` requests matching `method` and the regex `path` with an error:
+        a server error, or a refusal with Discord's JSON `code` (10015 Unknown Webhook...).
+
+        discord.py retries a 500, 502 or 504 to the API after 1, 3, 5... seconds, and any 5xx to
+        an interaction's webhook; a 503 to the API, and every 4xx, it raises at once.
+        """
+        if not 400 <= status < 600 or status == 429:
+            raise ValueError(f"fail_next takes a 4xx or 5xx other than 429, got {status}")
+        return self.rest.faults.add(
+            Fault(method, path, times, status=status, code=code, message=message)
+        )
+
+    def rate_limit_next(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry_after: float = 0.25,
+        times: int = 1,
+        is_global: bool = False,
+    ) -> Fault:
+        """Answer the next `times` matching requests with a 429 asking to wait `retry_after`."""
+        return self.rest.faults.add(
+            Fault(method, path, times, status=429, retry_after=retry_after, is_global=is_global)
+        )
+
+    def hold_next(self, method: str, path: str, *, times: int = 1) -> Fault:
+        """Keep the next `times` matching requests waiting until `fault.open()`, then answer them
+        as usual: Discord being slow, on the test's command rather than on a clock."""
+        return self.rest.faults.add(Fault(method, path, times, release=asyncio.Event()))
 
     # --- steering the gateway -------------------------------------------------------------------
 

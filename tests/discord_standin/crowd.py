@@ -1,0 +1,142 @@
+"""A crowd: many people asking the bot at once, by mention and by `/ask`, and the reckoning of
+what came back for each question. Used by the load test and by bench/load.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .interactions import Interaction
+from .rest import BotMessage
+from .server import DiscordStandIn
+from .world import User
+
+Way = Literal["mention", "ask"]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One thing someone asked the bot, and when (time.monotonic()); known by its `key`."""
+
+    person: User = field(compare=False)
+    way: Way | Literal["reload"] = field(compare=False)
+    text: str = field(compare=False)
+    at: float = field(compare=False)
+    key: tuple[str, int]  # ("message", id) or ("interaction", id) it answers
+
+
+@dataclass
+class Reckoning:
+    """For every question asked, the replies it got."""
+
+    replies: dict[Asked, list[BotMessage]] = field(default_factory=dict)
+
+    @property
+    def lost(self) -> list[Asked]:
+        """Questions that got no reply."""
+        return [asked for asked, got in self.replies.items() if not got]
+
+    @property
+    def repeated(self) -> list[Asked]:
+        """Questions that got more than one reply."""
+        return [asked for asked, got in self.replies.items() if len(got) > 1]
+
+    def latencies(self) -> list[float]:
+        """Seconds from each question to its first reply."""
+        return sorted(got[0].at - asked.at for asked, got in self.replies.items() if got)
+
+    def count(self, kind: Callable[[BotMessage], str]) -> Counter[str]:
+        """How many first replies fall in each `kind`."""
+        return Counter(kind(got[0]) for got in self.replies.values() if got)
+
+
+class Crowd:
+    """`size` people in the stand-in's server who ask questions, and a moderator who reloads."""
+
+    def __init__(self, standin: DiscordStandIn, size: int, *, seed: int = 0) -> None:
+        self.standin = standin
+        self.people = [standin.world.add_member(f"reader{n}") for n in range(size)]
+        self.moderator = standin.world.add_member("editor", roles=("Moderator",))
+        self.asked: list[Asked] = []
+        self._random = random.Random(seed)
+
+    async def ask(self, person: User, way: Way, question: str) -> Asked:
+        """`person` asks `question` by mentioning the bot or with `/ask`."""
+        at = time.monotonic()
+        if way == "mention":
+            content = f"<@{self.standin.world.bot.id}> {question}"
+            message = await self.standin.post_message(person, content)
+            asked = Asked(person, way, question, at, ("message", int(message["id"])))
+        else:
+            interaction = await self.standin.invoke_command(person, "ask", {"question": question})
+            asked = Asked(person, way, question, at, ("interaction", interaction.id))
+        self.asked.append(asked)
+        return asked
+
+    async def reload(self) -> Asked:
+        """The moderator runs `/reload`."""
+        at = time.monotonic()
+        interaction: Interaction = await self.standin.invoke_command(self.moderator, "reload")
+        asked = Asked(self.moderator, "reload", "", at, ("interaction", interaction.id))
+        self.asked.append(asked)
+        return asked
+
+    async def storm(
+        self,
+        questions: Sequence[str],
+        count: int,
+        *,
+        seconds: float,
+        reloads: int = 0,
+        before_reload: Callable[[int], Awaitable[None] | None] = lambda _: None,
+    ) -> None:
+        """`count` questions from random people, half by mention and half by `/ask`, spread
+        at random over about `seconds`; `reloads` reloads evenly in the middle of it."""
+        times = sorted(self._random.uniform(0, seconds) for _ in range(count))
+        reload_after = {round(count * (n + 1) / (reloads + 1)) for n in range(reloads)}
+        start = time.monotonic()
+        for index, due in enumerate(times):
+            if index in reload_after:
+                prepared = before_reload(len([a for a in self.asked if a.way == "reload"]))
+                if prepared is not None:
+                    await prepared
+                await self.reload()
+            delay = start + due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            way: Way = "mention" if index % 2 == 0 else "ask"
+            await self.ask(self._random.choice(self.people), way, self._random.choice(questions))
+
+    async def reckon(self, *, timeout: float = 60.0) -> Reckoning:
+        """Wait until every question has a reply (or `timeout` passes), then one round trip
+        more, so that a second reply to anything would have arrived; then count."""
+        expected = {asked.key for asked in self.asked}
+
+        def all_answered(messages: list[BotMessage]) -> bool:
+            return expected <= {_key(m) for m in messages if m.content}
+
+        with contextlib.suppress(TimeoutError):  # the reckoning lists what was lost
+            await self.standin.messages.wait_until(all_answered, timeout=timeout)
+        last = await self.ask(self.people[0], "mention", "Who wrote the article?")
+        self.asked.remove(last)
+        await self.standin.messages.wait_for(lambda m: _key(m) == last.key, timeout=timeout)
+        replies: dict[tuple[str, int], list[BotMessage]] = {key: [] for key in expected}
+        for message in self.standin.messages:
+            key = _key(message)
+            if key in replies and message.content:
+                replies[key].append(message)
+        return Reckoning({asked: replies[asked.key] for asked in self.asked})
+
+
+def _key(message: BotMessage) -> tuple[str, int] | None:
+    if message.interaction_id is not None:
+        return ("interaction", message.interaction_id)
+    if message.reply_to is not None:
+        return ("message", message.reply_to)
+    return None

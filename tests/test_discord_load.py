@@ -1,0 +1,61 @@
+"""A crowd at once, with reloads in the middle: every question is accounted for exactly once.
+
+Only the accounting is asserted; bench/load.py runs the same crowd over ten seconds and
+reports how long answers took and how long the event loop stalled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from discord_harness import (
+    LIGHTHOUSE,
+    LOAD_QUESTIONS,
+    check_no_unexpected_errors,
+    fresh_corpus,
+    reply_kind,
+    serving,
+    settings_for,
+)
+from discord_standin import DiscordStandIn
+from discord_standin.crowd import Crowd
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """The shipped seed article, in a folder free to change."""
+    return fresh_corpus(tmp_path, lighthouse=False)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which the bot logged an error: load must not make anything raise."""
+    yield
+    check_no_unexpected_errors(caplog)
+
+
+async def test_fifty_people_asking_five_hundred_questions_through_two_reloads_lose_none(
+    standin: DiscordStandIn, corpus_dir: Path
+) -> None:
+    crowd = Crowd(standin, 50, seed=1)
+    lighthouse = corpus_dir / "harbour-lighthouse.txt"
+
+    def change_corpus(reload_number: int) -> None:
+        if reload_number == 0:
+            lighthouse.write_text(LIGHTHOUSE, encoding="utf-8")
+        else:
+            lighthouse.unlink()
+
+    # A short cooldown, so that some of the crowd asks too soon and is told so.
+    settings = settings_for(standin, corpus_dir, question_cooldown_seconds=0.1)
+    async with serving(standin, settings):
+        await crowd.storm(LOAD_QUESTIONS, 500, seconds=2.0, reloads=2, before_reload=change_corpus)
+        reckoning = await crowd.reckon(timeout=60)
+    assert len(reckoning.replies) == 502
+    assert not reckoning.lost, f"{len(reckoning.lost)} lost, e.g. {reckoning.lost[:3]}"
+    assert not reckoning.repeated, f"{len(reckoning.repeated)} answered twice"
+    kinds = reckoning.count(reply_kind)
+    assert kinds["reloaded"] == 2 and kinds["failure"] == 0
+    assert kinds["answer"] + kinds["cooldown"] == 500
