@@ -1,5 +1,9 @@
 """Answer quality, side by side: naive rank-bm25 against the engine, on the project's question sets.
 
+top-1: answerable questions whose first citation holds the answer. declined: unanswerable
+questions the bot declined. wrongly declined: answerable ones it declined. answer shown: answerable
+questions whose answer the reply shows, cited or offered as "maybe related".
+
 Run: python bench/evaluate.py [--misses]
 """
 
@@ -31,6 +35,12 @@ SETS = {
         EVAL / "second_article.jsonl",
         EVAL / "articles" / "harbor-ferry-electric.md",
     ),
+    # Written by someone who never saw the engine, and used for measurement only.
+    "blind seed": (
+        EVAL / "blind_seed.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "blind third": (EVAL / "blind_third.jsonl", EVAL / "articles" / "council-budget-wire.txt"),
 }
 
 
@@ -66,8 +76,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list the questions gone wrong")
     args = parser.parse_args()
-    print(f"{'question set':16} {'method':10} {'top-1':>7} {'declined':>9} {'wrongly':>8}  n")
-    print(f"{'':16} {'':10} {'':>7} {'(unans.)':>9} {'declined':>8}")
+    print(
+        f"{'question set':16} {'method':10} {'top-1':>7} {'declined':>9} {'wrongly':>8} "
+        f"{'answer':>7}  n"
+    )
+    print(f"{'':16} {'':10} {'':>7} {'(unans.)':>9} {'declined':>8} {'shown':>7}")
     for name, (path, article) in SETS.items():
         cases = read_cases(path)
         engine = engine_for(article)
@@ -77,7 +90,8 @@ def main() -> int:
         ):
             print(
                 f"{name:16} {method:10} {scores.top1:7.1%} {scores.declined_share:9.1%} "
-                f"{scores.wrongly_declined_share:8.1%}  {scores.answerable}+{scores.unanswerable}"
+                f"{scores.wrongly_declined_share:8.1%} {scores.shown:7.1%}  "
+                f"{scores.answerable}+{scores.unanswerable}"
             )
             if args.misses and method == "engine":
                 for miss in scores.misses:

@@ -9,4 +9,5 @@ ROOT = TESTS.parent
 PROMPTS = ROOT / "prompts"
 SEED_RAW = TESTS / "data" / "seed-raw.txt"
 SECOND_ARTICLE = TESTS / "eval" / "articles" / "harbor-ferry-electric.md"
+THIRD_ARTICLE = TESTS / "eval" / "articles" / "council-budget-wire.txt"
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"

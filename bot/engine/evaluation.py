@@ -37,12 +37,19 @@ class Scores:
     wrongly_declined: int = 0
     unanswerable: int = 0
     declined: int = 0
+    related_right: int = 0  # wrongly declined, but the "maybe related" passage holds the answer
     misses: list[str] = field(default_factory=list)
 
     @property
     def top1(self) -> float:
         """Share of answerable questions whose first citation holds the answer."""
         return self.top1_right / self.answerable if self.answerable else 1.0
+
+    @property
+    def shown(self) -> float:
+        """Share of answerable questions whose answer the reply shows: cited, or as related."""
+        shown = self.top1_right + self.related_right
+        return shown / self.answerable if self.answerable else 1.0
 
     @property
     def declined_share(self) -> float:
@@ -72,10 +79,12 @@ def score(cases: Iterable[Case], reply: Callable[[str], tuple[bool, str | None]]
         answered, quote = reply(case.question)
         if case.answerable:
             scores.answerable += 1
+            holds_answer = bool(quote) and any(p.lower() in quote.lower() for p in case.expect)
             if not answered:
                 scores.wrongly_declined += 1
+                scores.related_right += holds_answer
                 scores.misses.append(f"{case.id} declined: {case.question}")
-            elif quote and any(p.lower() in quote.lower() for p in case.expect):
+            elif holds_answer:
                 scores.top1_right += 1
             else:
                 scores.misses.append(f"{case.id} wrong quote: {case.question} -> {quote!r}")
