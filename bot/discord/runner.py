@@ -11,6 +11,7 @@ import discord
 
 from bot.config import Settings
 from bot.discord.client import ArticleBot, build_bot
+from bot.discord.serving import keep_out_of_garbage_collection
 from bot.discord.shutdown import DRAIN_SECONDS
 from bot.engine import Engine
 
@@ -23,6 +24,7 @@ def run_bot(settings: Settings) -> int:
     Raises the engine's CorpusError when the corpus is unusable, before connecting anywhere.
     """
     engine = Engine.load(settings.corpus_dir, settings.prompts_dir)
+    keep_out_of_garbage_collection()
     log.info("loaded %d article(s) from %s", len(engine.articles()), settings.corpus_dir)
     return asyncio.run(serve(settings, engine))
 

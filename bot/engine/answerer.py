@@ -410,7 +410,7 @@ class Answerer:
         # "Who wrote the 2014 report?" asks about the story's content, not about the article:
         # any content word the corpus knows, beyond the article's title, makes it a question.
         about = set(base_terms(question)) - _METADATA_TERMS - QUESTION_FRAMING
-        titles = {t for a in self.library.articles for t in base_terms(a.title)}
+        titles = self.library.title_vocabulary
         if any(self.library.index.document_frequency(t) for t in about - titles):
             return None
         found: list[tuple[Article, Sentence]] = []
@@ -430,8 +430,8 @@ class Answerer:
             return list(articles)
         wanted = set(base_terms(question)) - QUESTION_FRAMING
         scored = []
-        for article in articles:
-            overlap = len(wanted & set(base_terms(article.title)))
+        for article, title in zip(articles, self.library.title_terms, strict=True):
+            overlap = len(wanted & title)
             if overlap:
                 scored.append((overlap, article.id, article))
         scored.sort(key=lambda s: (-s[0], s[1]))

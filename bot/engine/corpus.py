@@ -11,12 +11,14 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine.errors import CorpusError
 from bot.engine.models import Article, LoadWarning, Paragraph, Sentence
+from bot.engine.pacing import paced
 from bot.engine.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,13 @@ _CREDIT_PART = re.compile(
     r"(?P<names>[^;()]+)",
     re.IGNORECASE,
 )
+# "UNITED NATIONS (Reuters) –", "LONDON, March 3 (AP) -", "GHENT, Belgium (AP) —",
+# "PORTLAND, Ore., Jan. 5 (AP) —": an upper-case place, an optional region and date, an
+# optional agency, then a dash.
 _DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z .,'’/-]{1,60}?)(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*"
+    r"^(?P<place>[A-Z][A-Z .'’/-]{1,60}?)"
+    r"(?:,\s*[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+){0,2}?)?"
+    r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*"
     r"(?:\((?P<agency>[A-Za-z][A-Za-z .&-]{0,30})\)\s*)?[-–—]{1,2}\s+"
 )
 _LEFTOVER = re.compile(
@@ -66,21 +73,29 @@ class Corpus:
     articles: tuple[Article, ...]
     warnings: tuple[LoadWarning, ...]
     glossary_text: str = ""
+    # The cache the corpus was read through, where later stages keep what they derive from
+    # each article (the Library keeps its terms there).
+    cache: ArticleCache | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
 class ArticleCache:
-    """Parsed articles by path and content hash, so a reload re-parses only what changed."""
+    """Parsed articles by path and content hash, so a reload re-parses only what changed.
+
+    `derived` holds what later stages compute from one article (its terms), under the same
+    key, so a reload does not compute that again either; it is forgotten with the article.
+    """
 
     entries: dict[tuple[str, str], tuple[Article | None, tuple[str, ...]]] = field(
         default_factory=dict
     )
+    derived: dict[tuple[str, str], object] = field(default_factory=dict)
 
     def keep_only(self, keys: set[tuple[str, str]]) -> None:
         """Forget files that are gone, so the cache never outgrows the corpus."""
-        for key in list(self.entries):
-            if key not in keys:
-                del self.entries[key]
+        for store in (self.entries, self.derived):
+            for key in [key for key in store if key not in keys]:
+                del store[key]
 
 
 def load_corpus(
@@ -99,7 +114,8 @@ def load_corpus(
     articles: list[Article] = []
     files, glossary_text = _list_files(root.resolve(), warnings)
     seen_keys: set[tuple[str, str]] = set()
-    for done, (relpath, path) in enumerate(files, start=1):
+    # Paced: a reload reads and parses here in a worker thread while the bot answers.
+    for done, (relpath, path) in enumerate(paced(files), start=1):
         raw = _read(path, relpath, warnings)
         if raw is not None:
             key = (relpath, hashlib.blake2b(raw, digest_size=16).hexdigest())
@@ -119,27 +135,33 @@ def load_corpus(
             f"No usable article in {root}. Add .txt or .md files with article text."
             + (f" Problems: {detail}" if detail else "")
         )
-    return Corpus(root, tuple(articles), tuple(warnings), glossary_text)
+    return Corpus(root, tuple(articles), tuple(warnings), glossary_text, cache)
 
 
-def _list_files(root: Path, warnings: list[LoadWarning]) -> tuple[list[tuple[str, Path]], str]:
-    files: list[tuple[str, Path]] = []
+def _list_files(root: Path, warnings: list[LoadWarning]) -> tuple[list[tuple[str, str]], str]:
+    # Plain strings, not Path objects: a reload lists every file again, and on a corpus of
+    # tens of thousands of files pathlib's overhead alone took half a second.
+    files: list[tuple[str, str]] = []
     glossary_text = ""
     for folder, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        inner = os.path.relpath(folder, root)
+        prefix = "" if inner == os.curdir else inner.replace(os.sep, "/") + "/"
         for name in sorted(filenames):
-            path = Path(folder, name)
-            relpath = path.relative_to(root).as_posix()
             if name.startswith("."):
                 continue
+            path = os.path.join(folder, name)
+            relpath = prefix + name
             if relpath == GLOSSARY_NAME:
                 glossary_text = _read_glossary(path, warnings)
                 continue
-            if path.suffix.lower() not in ARTICLE_SUFFIXES:
+            if os.path.splitext(name)[1].lower() not in ARTICLE_SUFFIXES:
                 continue
-            if path.is_symlink() and not _inside(path, root):
+            if os.path.islink(path) and not _inside(Path(path), root):
                 warnings.append(
-                    LoadWarning(relpath, "is a link to a file outside the corpus folder; skipped")
+                    LoadWarning(
+                        relpath, "is a link outside the corpus folder, or a broken one; skipped"
+                    )
                 )
                 continue
             files.append((relpath, path))
@@ -149,18 +171,24 @@ def _list_files(root: Path, warnings: list[LoadWarning]) -> tuple[list[tuple[str
 def _inside(path: Path, root: Path) -> bool:
     try:
         return path.resolve().is_relative_to(root)
-    except OSError:
+    except (OSError, RuntimeError):  # a broken link, or a loop (RuntimeError before 3.13)
         return False
 
 
-def _read_glossary(path: Path, warnings: list[LoadWarning]) -> str:
+def _read_glossary(path: str, warnings: list[LoadWarning]) -> str:
     raw = _read(path, GLOSSARY_NAME, warnings)
     return "" if raw is None else raw.decode("utf-8", errors="replace")
 
 
-def _read(path: Path, relpath: str, warnings: list[LoadWarning]) -> bytes | None:
+def _read(path: str, relpath: str, warnings: list[LoadWarning]) -> bytes | None:
     try:
-        with path.open("rb") as handle:
+        # Non-blocking open: a named pipe called "x.txt" would otherwise wait for a writer
+        # forever. Only regular files are read; the check is on what was opened, not the name.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                warnings.append(LoadWarning(relpath, "is not a regular file; skipped"))
+                return None
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         warnings.append(LoadWarning(relpath, "disappeared while the corpus was being read"))

@@ -1,21 +1,29 @@
 """BM25 over sentences, scored only where a query term occurs.
 
-The scores are rank-bm25's BM25Okapi formula with a Lucene-style IDF, computed term by term in
-the same order and the same float64 arithmetic, so `ReferenceBM25` (rank-bm25 itself) can check
-them exactly. Postings are numpy arrays: a question touches only the sentences that share a term
-with it instead of looping over every sentence.
+The scores are rank-bm25's BM25Okapi formula with a Lucene-style IDF, computed with the same
+float64 operations in the same order, so `ReferenceBM25` (rank-bm25 itself) can check them
+exactly. Each posting (a term in a document) carries its precomputed contribution, so a question
+touches only the postings of its own terms instead of looping over every sentence.
+
+The build runs in a worker thread while the bot answers questions: every step is either a
+numpy call that releases the GIL or a short C call per chunk of documents, and the chunks are
+paced (bot.engine.pacing), so the event loop never waits long for the interpreter.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from bot.engine.pacing import paced
+
 K1 = 1.5
 B = 0.75
+# Documents per chunk when the index is built from a plain list of documents.
+CHUNK_DOCUMENTS = 2048
 
 
 def lucene_idf(document_count: int, document_frequency: int) -> float:
@@ -23,45 +31,117 @@ def lucene_idf(document_count: int, document_frequency: int) -> float:
     return math.log(1.0 + (document_count - document_frequency + 0.5) / (document_frequency + 0.5))
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """The array, read-only: `score` hands out views of the index, which must stay intact."""
+    array.setflags(write=False)
+    return array
+
+
 class BM25Index:
     """An inverted index over tokenized documents (sentences) with BM25 scoring."""
 
     def __init__(self, documents: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> None:
+        self._build(_chunks_of(documents), k1, b)
+
+    @classmethod
+    def from_chunks(
+        cls,
+        chunks: Iterable[tuple[Sequence[str], Sequence[int]]],
+        k1: float = K1,
+        b: float = B,
+    ) -> BM25Index:
+        """Build from runs of documents, each given as their terms end to end and their lengths.
+
+        The same index as `BM25Index(documents)`; the Library hands over each article's terms
+        as one flat tuple it keeps between reloads, which saves a copy per sentence.
+        """
+        index = cls.__new__(cls)
+        index._build(chunks, k1, b)
+        return index
+
+    def _build(
+        self, chunks: Iterable[tuple[Sequence[str], Sequence[int]]], k1: float, b: float
+    ) -> None:
         if k1 < 0 or not 0 <= b <= 1:
             raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
         self.k1 = k1
         self.b = b
-        self.document_count = len(documents)
         vocabulary: dict[str, int] = {}
-        term_ids: list[int] = []
-        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
-        for document in documents:
-            for term in document:
-                term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
+        id_parts: list[np.ndarray] = []
+        length_parts: list[np.ndarray] = []
+        document_parts: list[np.ndarray] = []
+        count = 0
+        for terms, run_lengths in paced(chunks):
+            # Ids in order of first occurrence, as a plain loop would give them; the lookups
+            # run in C, one call per chunk.
+            fresh = [term for term in dict.fromkeys(terms) if term not in vocabulary]
+            next_id = len(vocabulary)
+            vocabulary.update(zip(fresh, range(next_id, next_id + len(fresh)), strict=True))
+            id_parts.append(
+                np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int32, count=len(terms))
+            )
+            run = np.asarray(run_lengths, dtype=np.int64)
+            length_parts.append(run)
+            # Which document each term belongs to, made per chunk so no single call is long.
+            owners = np.arange(count, count + len(run), dtype=np.int32)
+            document_parts.append(np.repeat(owners, run))
+            count += len(run)
         self.vocabulary = vocabulary
-        self.lengths = lengths.astype(np.float64)
-        total = int(lengths.sum())
-        self.average_length = total / self.document_count if self.document_count else 0.0
-        doc_of_token = np.repeat(np.arange(self.document_count, dtype=np.int64), lengths)
-        terms = np.asarray(term_ids, dtype=np.int64)
-        # One (term, document) pair per occurrence; unique pairs and their counts are the
-        # postings with term frequencies, already sorted by term then document.
-        pairs, frequencies = np.unique(
-            terms * max(self.document_count, 1) + doc_of_token, return_counts=True
-        )
-        posting_terms = pairs // max(self.document_count, 1)
-        self.posting_documents = (pairs % max(self.document_count, 1)).astype(np.int32)
-        self.posting_frequencies = frequencies.astype(np.float64)
-        self.offsets = np.searchsorted(posting_terms, np.arange(len(vocabulary) + 1))
+        self.terms_by_id: list[str] = list(vocabulary)
+        term_ids = np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int32)
+        lengths = np.concatenate(length_parts) if length_parts else np.empty(0, dtype=np.int64)
+        if int(lengths.sum()) != len(term_ids):
+            raise ValueError("document lengths do not add up to the number of terms given")
+        self.document_count = count
+        # Each document's terms in order, for whoever needs a sentence's terms back.
+        self.document_terms = _frozen(term_ids)
+        self.document_offsets = _frozen(np.concatenate(([0], np.cumsum(lengths))))
+        self.lengths = _frozen(lengths.astype(np.float64))
+        total = len(term_ids)
+        self.average_length = total / count if count else 0.0
+
+        # One key per occurrence, term-major: sorted, equal neighbours are one posting and
+        # their run length is the term frequency, already in term then document order.
+        # In place where it can be: on a large corpus these arrays are tens of megabytes each,
+        # built while the serving index is still in memory.
+        keys = term_ids.astype(np.int64)
+        keys *= max(count, 1)
+        keys += np.concatenate(document_parts) if document_parts else 0
+        del document_parts
+        keys.sort()
+        boundary = np.empty(len(keys), dtype=bool)
+        boundary[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
+        starts = np.flatnonzero(boundary)
+        del boundary
+        frequencies = np.diff(np.append(starts, total)).astype(np.float64)
+        pairs = keys[starts]
+        del keys, starts
+        posting_terms, documents_wide = np.divmod(pairs, max(count, 1))
+        del pairs
+        documents = documents_wide.astype(np.int32)
+        del documents_wide
+        self.posting_documents = _frozen(documents)
+        self.offsets = _frozen(np.searchsorted(posting_terms, np.arange(len(vocabulary) + 1)))
         document_frequencies = np.diff(self.offsets)
-        self.idf = np.array(
-            [lucene_idf(self.document_count, int(df)) for df in document_frequencies],
-            dtype=np.float64,
-        )
+        # math.log on each distinct frequency (a few hundred values) is exactly what the
+        # reference computes; a vectorised log might differ in the last bit.
+        distinct, which = np.unique(document_frequencies, return_inverse=True)
+        idf_of = np.array([lucene_idf(count, int(df)) for df in distinct], dtype=np.float64)
+        self.idf = _frozen(idf_of[which] if len(which) else np.empty(0, dtype=np.float64))
         # Per-document length normalisation, as rank-bm25 computes it for every query term.
-        self.length_norm = self.k1 * (
-            1 - self.b + self.b * self.lengths / (self.average_length or 1.0)
+        self.length_norm = _frozen(
+            self.k1 * (1 - self.b + self.b * self.lengths / (self.average_length or 1.0))
         )
+        # Each posting's share of a score: rank-bm25's expression, element by element.
+        # norm + f is f + norm, bit for bit, so the in-place steps keep the reference's values.
+        weights = self.length_norm[documents]
+        weights += frequencies
+        frequencies *= self.k1 + 1
+        np.divide(frequencies, weights, out=weights)
+        del frequencies
+        weights *= self.idf[posting_terms]
+        self.weights = _frozen(weights)
 
     def document_frequency(self, term: str) -> int:
         """How many documents contain the term."""
@@ -76,48 +156,61 @@ class BM25Index:
         return float(self.idf[term_id])
 
     def postings(self, term: str) -> np.ndarray:
-        """The documents that contain the term."""
+        """The documents that contain the term, in document order."""
         term_id = self.vocabulary.get(term)
         if term_id is None:
             return np.empty(0, dtype=np.int32)
         return self.posting_documents[self.offsets[term_id] : self.offsets[term_id + 1]]
 
+    def document_term_ids(self, document: int) -> np.ndarray:
+        """The ids of a document's terms, in order (`terms_by_id` names them)."""
+        offsets = self.document_offsets
+        return self.document_terms[offsets[document] : offsets[document + 1]]
+
     def score(self, query: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Documents containing at least one query term, and their BM25 scores."""
-        hits: list[tuple[int, int]] = []
+        """Documents containing at least one query term (in document order) and their scores."""
+        spans = []
         for term in query:
             term_id = self.vocabulary.get(term)
             if term_id is not None:
-                hits.append((term_id, len(hits)))
-        if not hits:
+                spans.append((self.offsets[term_id], self.offsets[term_id + 1]))
+        if not spans:
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64)
-        documents = np.unique(
-            np.concatenate(
-                [self.posting_documents[self.offsets[t] : self.offsets[t + 1]] for t, _ in hits]
-            )
-        )
-        scores = np.zeros(len(documents), dtype=np.float64)
-        norm = self.length_norm[documents]
-        k1_plus_1 = self.k1 + 1
-        for term_id, _ in hits:
-            lo, hi = self.offsets[term_id], self.offsets[term_id + 1]
-            where = np.searchsorted(documents, self.posting_documents[lo:hi])
-            frequency = np.zeros(len(documents), dtype=np.float64)
-            frequency[where] = self.posting_frequencies[lo:hi]
-            # Same operations, same order as rank-bm25, so the sums agree to the last bit.
-            scores += self.idf[term_id] * (frequency * k1_plus_1 / (frequency + norm))
-        return documents, scores
+        if len(spans) == 1:
+            lo, hi = spans[0]
+            # 0.0 + w is w: the reference's sum for a one-term query, bit for bit.
+            return self.posting_documents[lo:hi], self.weights[lo:hi]
+        scores = np.zeros(self.document_count, dtype=np.float64)
+        for lo, hi in spans:
+            # A term's postings name each document once, so the scattered add is exact; terms
+            # are added in query order, as the reference adds them.
+            scores[self.posting_documents[lo:hi]] += self.weights[lo:hi]
+        # Every contribution is positive (IDF > 0, frequency >= 1), so "scored" means "hit".
+        documents = np.flatnonzero(scores > 0).astype(np.int32)
+        return documents, scores[documents]
 
     def top(self, query: Sequence[str], limit: int) -> list[tuple[int, float]]:
-        """The best `limit` documents, best first; ties keep document order."""
+        """The best `limit` documents, best first; ties go to the earlier document."""
         documents, scores = self.score(query)
-        if len(documents) == 0:
+        if len(documents) == 0 or limit <= 0:
             return []
         if len(documents) > limit:
-            keep = np.argpartition(-scores, limit - 1)[:limit]
+            cut = len(scores) - limit
+            threshold = np.partition(scores, cut)[cut]
+            above = np.flatnonzero(scores > threshold)
+            # Documents come in order, so the first tied ones are the earliest.
+            tied = np.flatnonzero(scores == threshold)[: limit - len(above)]
+            keep = np.concatenate((above, tied))
             documents, scores = documents[keep], scores[keep]
         order = np.lexsort((documents, -scores))
         return [(int(documents[i]), float(scores[i])) for i in order]
+
+
+def _chunks_of(documents: Sequence[Sequence[str]]) -> Iterator[tuple[list[str], list[int]]]:
+    """Documents as (terms end to end, lengths) runs of CHUNK_DOCUMENTS."""
+    for start in range(0, len(documents), CHUNK_DOCUMENTS):
+        run = documents[start : start + CHUNK_DOCUMENTS]
+        yield [term for document in run for term in document], [len(d) for d in run]
 
 
 class ReferenceBM25(BM25Okapi):
