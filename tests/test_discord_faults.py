@@ -4,8 +4,6 @@ commands raising, and a shutdown with answers in flight. Nothing may be lost or 
 from __future__ import annotations
 
 import asyncio
-import errno
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -310,18 +308,21 @@ def crash_halfway(done: int, total: int) -> None:
     raise RuntimeError(f"the disk went away after file {done} of {total}")
 
 
-def unblock_fifo(path: Path) -> None:
-    """Let a reader stuck opening the named pipe `path` go (it reads an empty file)."""
+# A read that never returns (a network drive gone quiet): the hook blocks until released.
+DISK_STALLED = threading.Event()
+
+
+def stall_reading(done: int, total: int) -> None:
+    """Block the reload's reading until the test lets it go."""
+    DISK_STALLED.wait(30)
+
+
+def unstall_reading() -> None:
+    """Let the stalled reload thread finish, so the test leaves no thread behind."""
+    DISK_STALLED.set()
     for thread in threading.enumerate():
-        if thread.name != "corpus-reload":
-            continue
-        while thread.is_alive():
-            try:
-                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError as error:  # ENXIO: the reader is not waiting yet
-                if error.errno != errno.ENXIO:
-                    raise
-            thread.join(0.05)
+        if thread.name == "corpus-reload":
+            thread.join(10)
 
 
 @pytest.mark.parametrize(
@@ -339,7 +340,6 @@ async def test_a_reload_failing_at_any_step_keeps_the_old_corpus_serving(
     moderator = standin.world.add_member("mod", roles=("Moderator",))
     engine = HookedEngine.load(corpus_dir, prompts)
     settings = settings_for(standin, corpus_dir, prompts_dir=prompts)
-    fifo = corpus_dir / "zz-pipe.txt"
     async with serving(standin, settings, engine) as bot:
         (corpus_dir / "new-article.txt").write_text("A new headline\n\nA new story.\n")
         if step == "folder_gone":
@@ -353,13 +353,14 @@ async def test_a_reload_failing_at_any_step_keeps_the_old_corpus_serving(
         elif step == "crash_while_reading":
             engine.on_file = crash_halfway
         else:
-            os.mkfifo(fifo)  # opening it for reading waits for a writer that never comes
+            DISK_STALLED.clear()
+            engine.on_file = stall_reading
             bot.serving.reload_timeout = 0.5
         report = await standin.wait_for_answer(
             await standin.invoke_command(moderator, "reload"), timeout=10
         )
         if step == "file_blocks":
-            await asyncio.to_thread(unblock_fifo, fifo)
+            await asyncio.to_thread(unstall_reading)
         sources, answer = await still_serving(standin)
     lines = report.content.splitlines()
     failed = render("discord_reload_failed", error=None).splitlines()[0]

@@ -79,7 +79,9 @@ def score(cases: Iterable[Case], reply: Callable[[str], tuple[bool, str | None]]
         answered, quote = reply(case.question)
         if case.answerable:
             scores.answerable += 1
-            holds_answer = bool(quote) and any(p.lower() in quote.lower() for p in case.expect)
+            holds_answer = quote is not None and any(
+                p.lower() in quote.lower() for p in case.expect
+            )
             if not answered:
                 scores.wrongly_declined += 1
                 scores.related_right += holds_answer
