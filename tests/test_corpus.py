@@ -75,6 +75,32 @@ def test_dateline_with_date_and_wire_agency_is_stripped() -> None:
     assert article.source == "AP"
 
 
+@pytest.mark.parametrize(
+    ("first_paragraph", "dateline"),
+    [
+        ("GHENT, Belgium (AP) — The council voted.", "GHENT, Belgium (AP)"),
+        ("PORTLAND, Ore., Jan. 5 (AP) - The council voted.", "PORTLAND, Ore., Jan. 5 (AP)"),
+        ("WASHINGTON — The council voted.", "WASHINGTON"),
+    ],
+)
+def test_wire_datelines_with_regions_and_dates_are_cut(first_paragraph: str, dateline: str) -> None:
+    article = parse_article("a.txt", f"Headline\n\n{first_paragraph}\n".encode())
+    assert article.sentences[0].text == "The council voted."
+    assert article.dateline.text == dateline
+
+
+def test_a_sentence_with_a_dash_is_not_a_dateline() -> None:
+    article = parse_article("a.txt", "Headline\n\nUS, China agree — talks go on.\n".encode())
+    assert article.sentences[0].text == "US, China agree — talks go on."
+    assert article.dateline is None
+
+
+def test_question_headline_is_the_title_not_a_sentence() -> None:
+    article = parse_article("a.txt", b"Could Yukos be a blessing in disguise?\n\nOther things.\n")
+    assert article.title == "Could Yukos be a blessing in disguise?"
+    assert [s.text for s in article.sentences] == ["Other things."]
+
+
 def write(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
