@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.discord import ArticleBot, build_bot
 from bot.engine import Engine, ReloadReport
 
-QUESTION = "Which three countries requested the Security Council meeting?"
+QUESTION = "Which countries requested the meeting?"
 # Words of the seed article's second paragraph: in the reply whether it answers or points to it.
 SEED_QUOTE = "The United States, Albania and Japan requested the meeting"
 SEED_TITLE = "China opposes UN Security Council meeting on North Korea rights"

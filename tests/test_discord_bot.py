@@ -9,22 +9,20 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from discord_harness import render, serving, settings_for
 from discord_standin import DiscordStandIn, Interaction
-from discord_standin.client import StandInFactory, running
+from discord_standin.client import StandInFactory
 
-from bot.config import Settings
-from bot.discord import ArticleBot, build_bot
 from bot.engine import Engine, ReloadReport
 
 REPO = Path(__file__).resolve().parent.parent
 PROMPTS = REPO / "prompts"
-QUESTION = "Which three countries requested the Security Council meeting?"
+QUESTION = "Which countries requested the meeting?"
 LIGHTHOUSE_QUESTION = "Who paid for the lighthouse restoration?"
 LIGHTHOUSE_ARTICLE = """Harbour town restores its old lighthouse
 
@@ -52,37 +50,6 @@ def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not errors, "\n".join(r.getMessage() for r in errors)
 
 
-def settings_for(standin: DiscordStandIn, corpus_dir: Path, **overrides: Any) -> Settings:
-    """Settings that point the bot at the stand-in, without cooldowns unless asked."""
-    values: dict[str, Any] = {
-        "discord_token": standin.token,
-        "corpus_dir": corpus_dir,
-        "prompts_dir": PROMPTS,
-        "question_cooldown_seconds": 0.0,
-        "reload_cooldown_seconds": 0.0,
-        "api_base": standin.api_base,
-        "gateway_url": standin.gateway_url,
-        **overrides,
-    }
-    return Settings(**values)
-
-
-@asynccontextmanager
-async def serving(
-    standin: DiscordStandIn, settings: Settings, engine: Engine | None = None
-) -> AsyncIterator[ArticleBot]:
-    """The bot from `build_bot`, connected to the stand-in and ready."""
-    engine = engine or Engine.load(settings.corpus_dir, settings.prompts_dir)
-    bot = build_bot(settings, engine, guild_ready_timeout=0.05)
-    async with running(bot, standin):
-        yield bot
-
-
-def render(name: str, **context: Any) -> str:
-    """A template as the bot renders it, to compare whole messages."""
-    return Engine.load(REPO / "corpus", PROMPTS).render(name, **context)
-
-
 async def test_mention_is_answered_with_a_cited_quote_that_pings_nobody(
     standin: DiscordStandIn, corpus_dir: Path
 ) -> None:
@@ -90,7 +57,9 @@ async def test_mention_is_answered_with_a_cited_quote_that_pings_nobody(
     async with serving(standin, settings_for(standin, corpus_dir)):
         question = await standin.post_message(alice, f"<@{standin.world.bot.id}> {QUESTION}")
         answer = await standin.wait_for_answer(question)
-    assert "> The United States, Albania and Japan requested the meeting" in answer.content
+    assert answer.content.startswith(
+        "> The United States, Albania and Japan requested the meeting"
+    )  # cited as the answer, not offered as "maybe related"
     assert "-# [1] paragraph 2" in answer.content
     assert answer.via == "channel" and answer.reply_to == int(question["id"])
     assert not answer.pinged_anyone
