@@ -194,8 +194,12 @@ async def test_sources_and_help_are_shown_only_to_the_asker(
         help_text = await standin.wait_for_answer(await standin.invoke_command(alice, "help"))
         engine = bot.serving.current
     assert sources.ephemeral and help_text.ephemeral
-    assert sources.content == engine.render("discord_sources", articles=engine.articles())
+    loaded_at = int(engine.loaded_at)
+    assert sources.content == engine.render(
+        "discord_sources", articles=engine.articles(), loaded_at=loaded_at
+    )
     assert "China opposes UN Security Council meeting on North Korea rights" in sources.content
+    assert f"Last loaded <t:{loaded_at}:f>" in sources.content  # Discord shows it in local time
     assert "/ask" in help_text.content
 
 

@@ -85,7 +85,9 @@ class Articles(commands.Cog):
     async def sources(self, interaction: discord.Interaction) -> None:
         """Show the article list to the person who asked."""
         engine = self.serving.current
-        text = engine.render("discord_sources", articles=engine.articles())
+        text = engine.render(
+            "discord_sources", articles=engine.articles(), loaded_at=int(engine.loaded_at)
+        )
         await respond(interaction, text, ephemeral=True)
 
     @app_commands.command(name="help", description="How to ask me about the articles")
