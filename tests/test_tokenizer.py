@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from corpora import SEED_RAW
 
+from bot.engine.library import default_glossary
 from bot.engine.tokenizer import Tokenizer, base_terms, mine_aliases, parse_glossary
 
 
@@ -53,3 +54,9 @@ def test_glossary_lines_either_way_round_and_bad_lines_reported() -> None:
 def test_alias_chains_expand_fully() -> None:
     tokenizer = Tokenizer({"UNSC": ("UN", "secur", "council"), "UN": ("unit", "nation")})
     assert set(tokenizer("UNSC")) == {"UNSC", "UN", "secur", "council", "unit", "nation"}
+
+
+def test_shipped_glossary_parses_cleanly() -> None:
+    aliases, problems = parse_glossary(default_glossary())
+    assert problems == []
+    assert aliases["UN"] == ("unit", "nation")
