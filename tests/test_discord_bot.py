@@ -14,31 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from discord_harness import render, serving, settings_for
+from corpora import PROMPTS, ROOT
+from discord_harness import LIGHTHOUSE, LIGHTHOUSE_QUESTION, render, serving, settings_for
 from discord_standin import DiscordStandIn, Interaction
 from discord_standin.client import StandInFactory
 
 from bot.engine import Engine, ReloadReport
 
-REPO = Path(__file__).resolve().parent.parent
-PROMPTS = REPO / "prompts"
 QUESTION = "Which countries requested the meeting?"
-LIGHTHOUSE_QUESTION = "Who paid for the lighthouse restoration?"
-LIGHTHOUSE_ARTICLE = """Harbour town restores its old lighthouse
-
-By Ingrid Berg
-
-The lighthouse on Svanøy island was switched back on last week after a two-year restoration \
-paid for by the fishermen's cooperative.
-
-Volunteers repainted the tower red and white, and a local glazier rebuilt the lantern room.
-"""
 
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """A private copy of the shipped corpus, free to change."""
-    return Path(shutil.copytree(REPO / "corpus", tmp_path / "corpus"))
+    return Path(shutil.copytree(ROOT / "corpus", tmp_path / "corpus"))
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +162,7 @@ async def test_summary_of_an_unknown_article_is_told_only_to_the_asker(
 async def test_summary_article_autocomplete_offers_matching_articles(
     standin: DiscordStandIn, corpus_dir: Path
 ) -> None:
-    (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE_ARTICLE, encoding="utf-8")
+    (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
     alice = standin.world.add_member("alice")
     async with serving(standin, settings_for(standin, corpus_dir)):
         typing = await standin.request_autocomplete(
@@ -208,7 +197,7 @@ async def test_reload_is_refused_to_a_member_without_manage_server(
 ) -> None:
     alice = standin.world.add_member("alice")
     async with serving(standin, settings_for(standin, corpus_dir)):
-        (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE_ARTICLE, encoding="utf-8")
+        (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
         # A server admin granted /reload to everyone, so Discord delivers alice's interaction.
         attempt = await standin.invoke_command(alice, "reload", granted_by_override=True)
         refusal = await standin.wait_for_answer(attempt)
@@ -225,7 +214,7 @@ async def test_moderator_reload_picks_up_a_corpus_change(
     async with serving(standin, settings_for(standin, corpus_dir)):
         before = await standin.invoke_command(moderator, "ask", {"question": LIGHTHOUSE_QUESTION})
         unanswered = await standin.wait_for_answer(before)
-        (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE_ARTICLE, encoding="utf-8")
+        (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
         report = await standin.wait_for_answer(await standin.invoke_command(moderator, "reload"))
         after = await standin.invoke_command(moderator, "ask", {"question": LIGHTHOUSE_QUESTION})
         answered = await standin.wait_for_answer(after)
@@ -301,7 +290,7 @@ async def test_questions_during_a_reload_are_all_answered_by_the_old_corpus(
     assert isinstance(engine, GatedEngine)  # Engine.load builds the class it is called on
     engine.entered, engine.gate = threading.Event(), threading.Event()
     async with serving(standin, settings, engine):
-        (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE_ARTICLE, encoding="utf-8")
+        (corpus_dir / "harbour-lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
         reload = await standin.invoke_command(moderator, "reload")
         assert await asyncio.to_thread(engine.entered.wait, 5)
         mention = f"<@{standin.world.bot.id}> "
