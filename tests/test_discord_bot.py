@@ -15,13 +15,18 @@ from typing import Any
 
 import pytest
 from corpora import PROMPTS, ROOT
-from discord_harness import LIGHTHOUSE, LIGHTHOUSE_QUESTION, render, serving, settings_for
+from discord_harness import (
+    LIGHTHOUSE,
+    LIGHTHOUSE_QUESTION,
+    QUESTION,
+    render,
+    serving,
+    settings_for,
+)
 from discord_standin import DiscordStandIn, Interaction
 from discord_standin.client import StandInFactory
 
 from bot.engine import Engine, ReloadReport
-
-QUESTION = "Which countries requested the meeting?"
 
 
 @pytest.fixture
