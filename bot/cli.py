@@ -187,7 +187,7 @@ def command_run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from bot.discord.runner import run_bot  # imported here: the engine commands need no Discord
 
-    return run_bot(settings)
+    return run_bot(settings, progress=terminal_progress(sys.stderr))
 
 
 def command_invite(settings: Settings, args: argparse.Namespace) -> int:

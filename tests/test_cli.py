@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import main, terminal_progress
 
 
 def test_ask_json_prints_one_object_per_question_with_checkable_citations(
@@ -111,3 +112,22 @@ def test_invite_prints_the_link_with_the_bot_scopes_and_permissions(
     assert url.startswith("https://discord.com/oauth2/authorize?client_id=123456789012345678")
     assert "scope=bot+applications.commands" in url
     assert "permissions=274877975552" in url  # view, send, send in threads, read history
+
+
+class Terminal(io.StringIO):
+    """Text output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_for_a_large_corpus_only() -> None:
+    terminal, pipe, small = Terminal(), io.StringIO(), Terminal()
+    for done in range(1, 301):
+        terminal_progress(terminal)(done, 300)
+        terminal_progress(pipe)(done, 300)
+    for done in range(1, 11):
+        terminal_progress(small)(done, 10)
+    assert "reading articles: 300/300\n" in terminal.getvalue()
+    assert "reading articles: 50/300" in terminal.getvalue()
+    assert pipe.getvalue() == "" and small.getvalue() == ""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 
 import discord
 
@@ -18,12 +19,13 @@ from bot.engine import Engine
 log = logging.getLogger(__name__)
 
 
-def run_bot(settings: Settings) -> int:
+def run_bot(settings: Settings, progress: Callable[[int, int], None] | None = None) -> int:
     """Run the bot until it is told to stop; the process exit code.
 
     Raises the engine's CorpusError when the corpus is unusable, before connecting anywhere.
+    `progress` hears how many corpus files the first load has read.
     """
-    engine = Engine.load(settings.corpus_dir, settings.prompts_dir)
+    engine = Engine.load(settings.corpus_dir, settings.prompts_dir, progress=progress)
     keep_out_of_garbage_collection()
     log.info("loaded %d article(s) from %s", len(engine.articles()), settings.corpus_dir)
     return asyncio.run(serve(settings, engine))
