@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,12 @@ def bbc() -> Path:
     if not BBC.is_dir():
         pytest.skip(f"BBC News corpus not found at {BBC} (it is not shipped with the project)")
     return BBC
+
+
+@pytest.fixture
+def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail the test when anything was logged at ERROR or above during its call; a test that
+    expects an error clears the log after checking it."""
+    yield
+    errors = [r.getMessage() for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, "\n".join(errors)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import os
 import re
 import shutil
@@ -16,7 +15,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from corpora import PROMPTS, ROOT
 from discord_standin import BotMessage, DiscordStandIn
 from discord_standin.client import running
@@ -138,13 +136,6 @@ def _openings() -> dict[str, tuple[str, ...]]:
 def mention(standin: DiscordStandIn, text: str) -> str:
     """`text` as a message that mentions the bot."""
     return f"<@{standin.world.bot.id}> {text}"
-
-
-def check_no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> None:
-    """Fail when anything was logged at ERROR or above during the test's call (a test that
-    expects an error clears the log after checking it)."""
-    errors = [r.getMessage() for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
-    assert not errors, "\n".join(errors)
 
 
 class BotProcess:

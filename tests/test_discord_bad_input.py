@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from discord_harness import (
     QUESTION,
-    check_no_unexpected_errors,
     fresh_corpus,
     mention,
     render,
@@ -28,6 +27,9 @@ from hypothesis import strategies as st
 from bot.discord import ArticleBot
 from bot.engine.engine import MAX_QUESTION_CHARS, MAX_TOPIC_CHARS
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
+
+# Fail a test in which the bot logged an error it did not expect.
+pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
 
 # What people do type: nothing, too much, noise, invisible and direction-changing characters,
 # markdown that would swallow the reply, pings, invites, other scripts.
@@ -99,13 +101,6 @@ _ESCAPED = re.compile(r"\\.", re.DOTALL)
 def corpus_dir(tmp_path: Path) -> Path:
     """The shipped seed article and a second, short one, in a folder free to change."""
     return fresh_corpus(tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test in which the bot logged an error: a question must never raise."""
-    yield
-    check_no_unexpected_errors(caplog)
 
 
 @pytest.fixture

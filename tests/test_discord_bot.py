@@ -9,7 +9,7 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +28,14 @@ from discord_standin.client import StandInFactory
 
 from bot.engine import Engine, ReloadReport
 
+# Fail a test in which the bot logged an error it did not expect.
+pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
+
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """A private copy of the shipped corpus, free to change."""
     return Path(shutil.copytree(ROOT / "corpus", tmp_path / "corpus"))
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test in which the bot logged an error it did not expect (tests that expect one
-    clear the log after checking it)."""
-    yield
-    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
-    assert not errors, "\n".join(r.getMessage() for r in errors)
 
 
 async def test_mention_is_answered_with_a_cited_quote_that_pings_nobody(

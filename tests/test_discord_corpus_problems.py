@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from discord_harness import (
     SEED_TITLE,
     HookedEngine,
     bot_process,
-    check_no_unexpected_errors,
     fresh_corpus,
     render,
     serving,
@@ -28,18 +27,14 @@ from discord_standin import DiscordStandIn
 from bot.engine.corpus import MAX_FILE_BYTES
 from bot.engine.markup import escape_for_discord
 
+# Fail a test in which the bot logged an error it did not expect.
+pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
+
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """The shipped seed article and a second, short one, in a folder free to change."""
     return fresh_corpus(tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test in which the bot logged an error it did not expect."""
-    yield
-    check_no_unexpected_errors(caplog)
 
 
 def write(folder: Path, name: str, data: bytes) -> None:

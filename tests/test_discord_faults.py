@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from discord_harness import (
     SEED_TITLE,
     HookedEngine,
     bot_process,
-    check_no_unexpected_errors,
     fresh_corpus,
     mention,
     render,
@@ -34,6 +33,9 @@ from discord_standin import DiscordStandIn
 from bot.discord.shutdown import InFlight
 from bot.engine import Engine
 
+# Fail a test in which the bot logged an error it did not expect.
+pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
+
 CHANNEL_MESSAGES = r"/channels/\d+/messages"
 FOLLOWUPS = r"/webhooks/\d+/[^/]+"
 
@@ -42,14 +44,6 @@ FOLLOWUPS = r"/webhooks/\d+/[^/]+"
 def corpus_dir(tmp_path: Path) -> Path:
     """The shipped seed article and a second, short one, in a folder free to change."""
     return fresh_corpus(tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test in which the bot logged an error it did not expect (tests that expect one
-    clear the log after checking it)."""
-    yield
-    check_no_unexpected_errors(caplog)
 
 
 async def still_serving(standin: DiscordStandIn) -> tuple[str, str]:

@@ -6,14 +6,12 @@ reports how long answers took and how long the event loop stalled.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from discord_harness import (
     LIGHTHOUSE,
     LOAD_QUESTIONS,
-    check_no_unexpected_errors,
     fresh_corpus,
     reply_kind,
     serving,
@@ -22,18 +20,14 @@ from discord_harness import (
 from discord_standin import DiscordStandIn
 from discord_standin.crowd import Crowd
 
+# Fail a test in which the bot logged an error it did not expect.
+pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
+
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """The shipped seed article, in a folder free to change."""
     return fresh_corpus(tmp_path, lighthouse=False)
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test in which the bot logged an error: load must not make anything raise."""
-    yield
-    check_no_unexpected_errors(caplog)
 
 
 async def test_fifty_people_asking_five_hundred_questions_through_two_reloads_lose_none(

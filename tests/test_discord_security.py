@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import discord
@@ -17,7 +16,6 @@ from discord_harness import (
     QUESTION,
     SEED_QUOTE,
     bot_process,
-    check_no_unexpected_errors,
     fresh_corpus,
     mention,
     render,
@@ -30,18 +28,14 @@ from bot.config import Settings
 from bot.discord import build_bot
 from bot.engine import Engine
 
+# Fail a test in which the bot logged an error it did not expect.
+pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
+
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """The shipped seed article alone, in a folder free to change."""
     return fresh_corpus(tmp_path, lighthouse=False)
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test in which the bot logged an error it did not expect."""
-    yield
-    check_no_unexpected_errors(caplog)
 
 
 def add_article(corpus_dir: Path) -> None:
