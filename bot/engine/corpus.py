@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.engine.errors import CorpusError
 from bot.engine.models import Article, LoadWarning, Paragraph, Sentence
 from bot.engine.pacing import paced
-from bot.engine.sentences import split_sentences
+from bot.engine.sentences import split_sentences, trim_span
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ def parse_article(
             ):
                 title = scan[a : b if first_line_end == -1 else first_line_end].strip()
                 a = first_line_end + 1 if first_line_end != -1 else b
-            a, b = _strip_span(scan, a, b)
+            a, b = trim_span(scan, a, b)
             if a >= b:
                 continue
             block = scan[a:b]
@@ -337,7 +337,7 @@ def parse_article(
         author=author,
         source=source,
         url=meta["url"].text if "url" in meta else None,
-        published=(meta.get("published") or meta.get("date") or _none()).text or None,
+        published=next((meta[k].text for k in ("published", "date") if k in meta), None),
         editor=editor,
         byline=byline,
         credits=credits,
@@ -345,18 +345,6 @@ def parse_article(
         content_hash=digest,
         front_matter=tuple(meta.items()),
     )
-
-
-def _none() -> Sentence:
-    return Sentence("", 0, 0, 0, -1)
-
-
-def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
 
 
 def _looks_like_headline(text: str, a: int, b: int, more: bool) -> bool:
@@ -406,7 +394,7 @@ def _front_matter(text: str, meta: dict[str, Sentence], problems: list[str]) -> 
             continue
         value_start = line.start() + line.group().index(":") + 1
         value_end = line.end()
-        value_start, value_end = _strip_span(text, value_start, value_end)
+        value_start, value_end = trim_span(text, value_start, value_end)
         if (
             value_end - value_start >= 2
             and text[value_start] in "\"'"

@@ -28,7 +28,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     pieces = [piece for a, b in offsets for piece in _split_missed(chunk, a, b)]
     merged: list[tuple[int, int]] = []
     for a, b in pieces:
-        a, b = _trim(chunk, a, b)
+        a, b = trim_span(chunk, a, b)
         if a >= b:
             continue
         if merged and _ENDS_WITH_TITLE.search(chunk[merged[-1][0] : merged[-1][1]]):
@@ -47,7 +47,8 @@ def _split_missed(text: str, a: int, b: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """The span text[a:b] without its leading and trailing whitespace."""
     while a < b and text[a].isspace():
         a += 1
     while b > a and text[b - 1].isspace():
