@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -160,7 +161,7 @@ class Engine:
             warnings=new.warnings,
         )
         text = new.render("reload", report=report)
-        return new, ReloadReport(**{**_fields(report), "text": text})
+        return new, dataclasses.replace(report, text=text)
 
     @cached_property
     def summarizer(self) -> Summarizer:
@@ -251,10 +252,6 @@ class Engine:
             ambiguous=matching is not None,
         )
         return UnknownArticle(name, [i.id for i in infos], message)
-
-
-def _fields(report: ReloadReport) -> dict[str, Any]:
-    return {name: getattr(report, name) for name in report.__dataclass_fields__}
 
 
 def _name_key(text: str) -> str:
