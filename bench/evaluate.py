@@ -18,7 +18,7 @@ from pathlib import Path
 from rank_bm25 import BM25Okapi
 
 from bot.engine import Engine
-from bot.engine.evaluation import Case, Scores, read_cases, score
+from bot.engine.evaluation import Case, Scores, first_quote, read_cases, score
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "eval"
@@ -52,11 +52,7 @@ def engine_for(article: Path) -> Engine:
 
 
 def engine_scores(cases: list[Case], engine: Engine) -> Scores:
-    def reply(question: str) -> tuple[bool, str | None]:
-        answer = engine.ask(question)
-        return answer.answered, answer.citations[0].quote if answer.citations else None
-
-    return score(cases, reply)
+    return score(cases, lambda question: first_quote(engine.ask(question)))
 
 
 def naive_scores(cases: list[Case], engine: Engine) -> Scores:

@@ -13,7 +13,7 @@ import pytest
 from corpora import PROMPTS, SECOND_ARTICLE, SEED_RAW, TESTS, THIRD_ARTICLE
 
 from bot.engine import Engine
-from bot.engine.evaluation import Scores, read_cases, score
+from bot.engine.evaluation import Scores, first_quote, read_cases, score
 
 # question set -> (article, top-1 floor, declined-unanswerable floor, wrongly-declined ceiling)
 FLOORS = {
@@ -29,12 +29,8 @@ FLOORS = {
 def measure(question_set: str, article: Path, tmp_path: Path) -> Scores:
     shutil.copy(article, tmp_path / article.name)
     engine = Engine.load(tmp_path, PROMPTS)
-
-    def reply(question: str) -> tuple[bool, str | None]:
-        answer = engine.ask(question)
-        return answer.answered, answer.citations[0].quote if answer.citations else None
-
-    return score(read_cases(TESTS / "eval" / question_set), reply)
+    cases = read_cases(TESTS / "eval" / question_set)
+    return score(cases, lambda question: first_quote(engine.ask(question)))
 
 
 @pytest.mark.parametrize("question_set", sorted(FLOORS))

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.engine.models import Reply
+
 
 @dataclass(frozen=True)
 class Case:
@@ -70,6 +72,11 @@ def read_cases(path: Path) -> list[Case]:
             row = json.loads(line)
             cases.append(Case(row["id"], row["q"], tuple(row["expect"]), row.get("article")))
     return cases
+
+
+def first_quote(reply: Reply) -> tuple[bool, str | None]:
+    """Whether the engine answered, and the quote its reply rests on (or offers as related)."""
+    return reply.answered, reply.citations[0].quote if reply.citations else None
 
 
 def score(cases: Iterable[Case], reply: Callable[[str], tuple[bool, str | None]]) -> Scores:
