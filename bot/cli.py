@@ -151,7 +151,7 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
     print(f"templates: {len(engine.prompts.names())} in {settings.prompts_dir}")
     print(f"warnings: {len(engine.warnings)}")
     for warning in engine.warnings:
-        print(f"  {warning.path}: {warning.message}")
+        print(f"  {engine.describe(warning)}")
     return 0
 
 

@@ -7,10 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from corpora import SECOND_ARTICLE, SEED_RAW
+from corpora import PROMPTS, SECOND_ARTICLE, SEED_RAW
 
+from bot.engine import Engine
 from bot.engine.corpus import MAX_FILE_BYTES, ArticleCache, load_corpus, parse_article
 from bot.engine.errors import CorpusError
+from bot.engine.models import LoadWarning, Problem, ProblemKind
+from bot.engine.templates import Prompts
+
+CORPUS_PROBLEMS = (ProblemKind.FOLDER_MISSING, ProblemKind.NOT_A_FOLDER, ProblemKind.NOTHING_USABLE)
 
 
 def seed_article():
@@ -130,14 +135,41 @@ def test_bad_files_become_warnings_and_the_rest_still_loads(mixed_corpus: Path) 
     ids = {a.id for a in corpus.articles}
     assert "reuters-china-un-north-korea-rights" in ids
     assert "latin1" in ids and "broken" in ids
-    messages = {w.path: w.message for w in corpus.warnings}
-    assert "not valid UTF-8" in messages["latin1.txt"]
-    assert "no article text" in messages["empty.txt"]
-    assert "no article text" in messages["leftovers.txt"]
-    assert "binary" in messages["image.txt"]
-    assert "larger than" in messages["huge.txt"]
-    assert "never closes" in messages["broken.md"]
-    assert "notes.json" not in messages  # not an article file at all: silently not read
+    kinds = {w.path: w.problem.kind for w in corpus.warnings}
+    assert kinds == {
+        "latin1.txt": ProblemKind.NOT_UTF8,
+        "empty.txt": ProblemKind.NO_TEXT,
+        "leftovers.txt": ProblemKind.NO_TEXT,
+        "image.txt": ProblemKind.BINARY,
+        "huge.txt": ProblemKind.TOO_LARGE,
+        "broken.md": ProblemKind.FRONT_MATTER_UNCLOSED,
+    }  # notes.json is not an article file at all: silently not read
+
+
+def test_warnings_tell_the_moderator_what_to_do(mixed_corpus: Path) -> None:
+    engine = Engine.load(mixed_corpus, PROMPTS)
+    described = {w.path: engine.describe(w) for w in engine.warnings}
+    assert described["latin1.txt"].startswith("latin1.txt: is not valid UTF-8 (byte 0xe9 at")
+    assert "save it as UTF-8" in described["latin1.txt"]
+    assert "no article text" in described["empty.txt"]
+    assert "binary" in described["image.txt"]
+    assert f"larger than {MAX_FILE_BYTES // 1_000_000} MB" in described["huge.txt"]
+    assert "never closes" in described["broken.md"]
+
+
+def test_every_problem_kind_has_words_in_the_templates() -> None:
+    prompts = Prompts(PROMPTS)
+    for kind in ProblemKind:
+        warning = LoadWarning("a.txt", Problem(kind, "detail", 7))
+        text = prompts.render("load_warning", warning=warning)
+        # The template's fallback prints the bare kind: every file problem needs its own words.
+        if kind not in CORPUS_PROBLEMS:
+            assert text != f"a.txt: {kind.value}", kind
+    errors = {
+        prompts.render("corpus_error", error=CorpusError(kind, "corpus", (warning,)))
+        for kind in CORPUS_PROBLEMS
+    }
+    assert len(errors) == len(CORPUS_PROBLEMS)
 
 
 def test_non_utf8_file_is_decoded_with_a_fallback(mixed_corpus: Path) -> None:
@@ -147,14 +179,19 @@ def test_non_utf8_file_is_decoded_with_a_fallback(mixed_corpus: Path) -> None:
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match="does not exist"):
+    with pytest.raises(CorpusError) as raised:
         load_corpus(tmp_path / "nope")
+    assert raised.value.kind == ProblemKind.FOLDER_MISSING
+    with pytest.raises(CorpusError, match=r"does not exist\. Create it"):
+        Engine.load(tmp_path / "nope", PROMPTS)
 
 
 def test_folder_without_usable_articles_is_an_error_naming_the_problems(tmp_path: Path) -> None:
     write(tmp_path, "empty.txt", b"   \n\n")
-    with pytest.raises(CorpusError, match=r"No usable article.*empty\.txt"):
-        load_corpus(tmp_path)
+    with pytest.raises(
+        CorpusError, match=r"No usable article(.|\n)*empty\.txt: has no article text"
+    ):
+        Engine.load(tmp_path, PROMPTS)
 
 
 def test_symlink_outside_the_corpus_is_not_followed(seed_corpus: Path, tmp_path: Path) -> None:
@@ -162,7 +199,7 @@ def test_symlink_outside_the_corpus_is_not_followed(seed_corpus: Path, tmp_path:
     os.symlink(outside, seed_corpus / "link.txt")
     corpus = load_corpus(seed_corpus)
     assert "link" not in {a.id for a in corpus.articles}
-    assert any(w.path == "link.txt" and "outside" in w.message for w in corpus.warnings)
+    assert LoadWarning("link.txt", Problem(ProblemKind.LINK_OUTSIDE)) in corpus.warnings
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
@@ -170,7 +207,7 @@ def test_unreadable_file_is_a_warning(seed_corpus: Path) -> None:
     path = write(seed_corpus, "locked.txt", b"Title\n\nA sentence.\n")
     path.chmod(0)
     corpus = load_corpus(seed_corpus)
-    assert any(w.path == "locked.txt" and "permission" in w.message for w in corpus.warnings)
+    assert LoadWarning("locked.txt", Problem(ProblemKind.PERMISSION_DENIED)) in corpus.warnings
 
 
 def test_cache_parses_unchanged_files_once(seed_corpus: Path) -> None:

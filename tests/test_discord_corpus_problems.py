@@ -80,7 +80,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str, bool]] = {
     "front_matter_line_without_key": (
         lambda d: write(d, "odd.md", b"---\ntitle: Odd one\njust words\n---\n\nBody text here.\n"),
         "odd.md",
-        "front matter line 'just words' is not 'key: value'; ignored",
+        "front matter line “just words” is not 'key: value'; ignored",
         True,
     ),
     "link_outside_the_folder": (
@@ -169,8 +169,9 @@ async def test_a_folder_without_usable_articles_keeps_the_old_index(
     lines = report.content.splitlines()
     assert lines[0] == render("discord_reload_failed", error=None).splitlines()[0]
     assert lines[1].startswith("No usable article in")
-    assert "empty.txt: has no article text" in lines[1]
-    assert "leftovers.txt: has no article text" in lines[1]
+    # Each file's problem on its own line, under the error.
+    assert lines[2].startswith("- empty.txt: has no article text")
+    assert lines[3].startswith("- leftovers.txt: has no article text")
     assert SEED_TITLE in sources.content and LIGHTHOUSE_TITLE in sources.content
 
 

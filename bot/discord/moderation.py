@@ -11,7 +11,8 @@ from discord.ext import commands
 from bot.discord.cooldown import Cooldown
 from bot.discord.responses import refuse_while_cooling_down, respond
 from bot.discord.serving import ReloadTimedOut, ServingEngine
-from bot.engine import EngineError, ReloadReport
+from bot.engine import CorpusError, EngineError, ReloadReport
+from bot.engine.templates import Trusted
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,9 @@ class Moderation(commands.Cog):
             report = await self.serving.reload()
         except EngineError as error:
             log.warning("reload by %s failed: %s", who(interaction), error)
-            text = engine.render("discord_reload_failed", error=str(error))
+            # The engine words a corpus problem with its own template, escaped already.
+            said = Trusted(str(error)) if isinstance(error, CorpusError) else str(error)
+            text = engine.render("discord_reload_failed", error=said)
         except ReloadTimedOut as error:
             log.warning("reload by %s failed: %s", who(interaction), error)
             text = engine.render("discord_reload_failed", error=None, timed_out=error.seconds)

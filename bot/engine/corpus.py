@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine.errors import CorpusError
-from bot.engine.models import Article, LoadWarning, Paragraph, Sentence
+from bot.engine.models import Article, LoadWarning, Paragraph, Problem, ProblemKind, Sentence
 from bot.engine.pacing import paced
 from bot.engine.sentences import split_sentences, trim_span
 
@@ -86,7 +86,7 @@ class ArticleCache:
     key, so a reload does not compute that again either; it is forgotten with the article.
     """
 
-    entries: dict[tuple[str, str], tuple[Article | None, tuple[str, ...]]] = field(
+    entries: dict[tuple[str, str], tuple[Article | None, tuple[Problem, ...]]] = field(
         default_factory=dict
     )
     derived: dict[tuple[str, str], object] = field(default_factory=dict)
@@ -106,9 +106,9 @@ def load_corpus(
     """Read every article file under `root`; raise CorpusError when none is usable."""
     root = Path(root)
     if not root.exists():
-        raise CorpusError(f"The corpus folder {root} does not exist. Create it and add articles.")
+        raise CorpusError(ProblemKind.FOLDER_MISSING, str(root))
     if not root.is_dir():
-        raise CorpusError(f"The corpus path {root} is not a folder.")
+        raise CorpusError(ProblemKind.NOT_A_FOLDER, str(root))
     cache = cache if cache is not None else ArticleCache()
     warnings: list[LoadWarning] = []
     articles: list[Article] = []
@@ -130,11 +130,7 @@ def load_corpus(
             progress(done, len(files))
     cache.keep_only(seen_keys)
     if not articles:
-        detail = "; ".join(f"{w.path}: {w.message}" for w in warnings[:5])
-        raise CorpusError(
-            f"No usable article in {root}. Add .txt or .md files with article text."
-            + (f" Problems: {detail}" if detail else "")
-        )
+        raise CorpusError(ProblemKind.NOTHING_USABLE, str(root), tuple(warnings))
     return Corpus(root, tuple(articles), tuple(warnings), glossary_text, cache)
 
 
@@ -158,11 +154,7 @@ def _list_files(root: Path, warnings: list[LoadWarning]) -> tuple[list[tuple[str
             if os.path.splitext(name)[1].lower() not in ARTICLE_SUFFIXES:
                 continue
             if os.path.islink(path) and not _inside(Path(path), root):
-                warnings.append(
-                    LoadWarning(
-                        relpath, "is a link outside the corpus folder, or a broken one; skipped"
-                    )
-                )
+                warnings.append(LoadWarning(relpath, Problem(ProblemKind.LINK_OUTSIDE)))
                 continue
             files.append((relpath, path))
     return files, glossary_text
@@ -187,54 +179,52 @@ def _read(path: str, relpath: str, warnings: list[LoadWarning]) -> bytes | None:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(descriptor, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                warnings.append(LoadWarning(relpath, "is not a regular file; skipped"))
+                warnings.append(LoadWarning(relpath, Problem(ProblemKind.NOT_REGULAR_FILE)))
                 return None
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        warnings.append(LoadWarning(relpath, "disappeared while the corpus was being read"))
+        warnings.append(LoadWarning(relpath, Problem(ProblemKind.DISAPPEARED)))
         return None
     except PermissionError:
-        warnings.append(LoadWarning(relpath, "cannot be read (permission denied)"))
+        warnings.append(LoadWarning(relpath, Problem(ProblemKind.PERMISSION_DENIED)))
         return None
     except OSError as error:
-        warnings.append(LoadWarning(relpath, f"cannot be read ({error.strerror or error})"))
+        reason = str(error.strerror or error)
+        warnings.append(LoadWarning(relpath, Problem(ProblemKind.UNREADABLE, reason)))
         return None
     if len(raw) > MAX_FILE_BYTES:
-        warnings.append(
-            LoadWarning(
-                relpath, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it or trim it"
-            )
-        )
+        limit = Problem(ProblemKind.TOO_LARGE, position=MAX_FILE_BYTES // 1_000_000)
+        warnings.append(LoadWarning(relpath, limit))
         return None
     return raw
 
 
-def _parse_safely(relpath: str, raw: bytes, digest: str) -> tuple[Article | None, tuple[str, ...]]:
-    problems: list[str] = []
+def _parse_safely(
+    relpath: str, raw: bytes, digest: str
+) -> tuple[Article | None, tuple[Problem, ...]]:
+    problems: list[Problem] = []
     try:
         article = parse_article(relpath, raw, problems, digest)
     except Exception:  # a parser bug must not take the other files down
         log.exception("could not parse %s", relpath)
-        return None, (*problems, "could not be parsed (an internal error; see the log)")
+        return None, (*problems, Problem(ProblemKind.PARSE_FAILED))
     return article, tuple(problems)
 
 
-def decode(raw: bytes, problems: list[str]) -> str | None:
+def decode(raw: bytes, problems: list[Problem]) -> str | None:
     """UTF-8 (with or without BOM); otherwise Windows-1252 with a warning; None if binary."""
     if b"\x00" in raw[:8192]:
-        problems.append("looks like a binary file, not text; skipped")
+        problems.append(Problem(ProblemKind.BINARY))
         return None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        problems.append(
-            f"is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
-            "read it as Windows-1252 instead: save it as UTF-8 to be sure"
-        )
+        byte = f"0x{raw[error.start]:02x}"
+        problems.append(Problem(ProblemKind.NOT_UTF8, byte, error.start))
         text = raw.decode("cp1252", errors="replace")
     control = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\t\n\r\f")
     if control > max(8, len(text[:8192]) // 50):
-        problems.append("looks like a binary file, not text; skipped")
+        problems.append(Problem(ProblemKind.BINARY))
         return None
     return text
 
@@ -245,7 +235,7 @@ def _blocks(text: str, start: int) -> list[tuple[int, int]]:
 
 
 def parse_article(
-    relpath: str, raw: bytes, problems: list[str] | None = None, digest: str = ""
+    relpath: str, raw: bytes, problems: list[Problem] | None = None, digest: str = ""
 ) -> Article | None:
     """Turn one file's bytes into an Article; problems collects what the moderator should know."""
     problems = problems if problems is not None else []
@@ -324,7 +314,7 @@ def parse_article(
             position += 1
         paragraphs.append(Paragraph(number, tuple(sentences)))
     if not paragraphs:
-        problems.append("has no article text (empty, or only a headline and page leftovers)")
+        problems.append(Problem(ProblemKind.NO_TEXT))
         return None
     path = Path(relpath)
     article_id = path.with_suffix("").as_posix()
@@ -365,7 +355,7 @@ def _is_trailing_fragment(block: str) -> bool:
     return len(block.split()) <= 4 and not _SENTENCE_END.search(block.strip())
 
 
-def _front_matter(text: str, meta: dict[str, Sentence], problems: list[str]) -> int:
+def _front_matter(text: str, meta: dict[str, Sentence], problems: list[Problem]) -> int:
     """Parse a leading `---` block into meta (values keep their offsets); return body start."""
     lead = len(text) - len(text.lstrip())
     if not text.startswith("---", lead) or text[lead + 3 : lead + 4] not in ("\n", " ", ""):
@@ -375,9 +365,7 @@ def _front_matter(text: str, meta: dict[str, Sentence], problems: list[str]) -> 
         return 0
     close = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE).search(text, first_line_end + 1)
     if close is None:
-        problems.append(
-            "front matter starts with '---' but never closes; read the file as plain text"
-        )
+        problems.append(Problem(ProblemKind.FRONT_MATTER_UNCLOSED))
         return 0
     for line in re.finditer(r"^.*$", text[: close.start()], re.MULTILINE):
         if line.start() <= first_line_end:
@@ -388,7 +376,7 @@ def _front_matter(text: str, meta: dict[str, Sentence], problems: list[str]) -> 
         key, sep, _value = content.partition(":")
         key = key.strip().lower()
         if not sep or not key.replace("_", "").isalnum():
-            problems.append(f"front matter line {content[:60]!r} is not 'key: value'; ignored")
+            problems.append(Problem(ProblemKind.FRONT_MATTER_LINE, content[:60]))
             continue
         if key not in FRONT_MATTER_KEYS:
             continue

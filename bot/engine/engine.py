@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from bot.engine.answerer import Answer, Answerer, Quote
 from bot.engine.corpus import ArticleCache, load_corpus
-from bot.engine.errors import EngineError, UnknownArticle
+from bot.engine.errors import CorpusError, EngineError, UnknownArticle
 from bot.engine.library import Library
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
 from bot.engine.models import (
@@ -61,15 +61,23 @@ class Engine:
         """Read the corpus and templates; CorpusError or TemplateProblem if unusable."""
         prompts = Prompts(Path(prompts_dir))
         cache = cache if cache is not None else ArticleCache()
-        corpus = load_corpus(Path(corpus_dir), cache, progress)
+        try:
+            corpus = load_corpus(Path(corpus_dir), cache, progress)
+        except CorpusError as error:
+            message = _within_limit(prompts.render("corpus_error", error=error))
+            raise CorpusError(error.kind, error.folder, error.warnings, message) from None
         for warning in corpus.warnings:
-            log.warning("corpus: %s %s", warning.path, warning.message)
+            log.warning("corpus: %s", prompts.render("load_warning", warning=warning))
         return cls(Library(corpus), prompts, Path(corpus_dir), cache)
 
     @property
     def warnings(self) -> tuple[LoadWarning, ...]:
         """What the moderator should know about the files that did not load cleanly."""
         return self.library.warnings
+
+    def describe(self, warning: LoadWarning) -> str:
+        """A load warning in the words of prompts/load_warning.j2."""
+        return self.render("load_warning", warning=warning)
 
     @property
     def multi_article(self) -> bool:

@@ -1,12 +1,32 @@
 """Errors whose message is safe to show to the person who caused them."""
 
+from __future__ import annotations
+
+from bot.engine.models import LoadWarning, ProblemKind
+
 
 class EngineError(Exception):
     """A problem a user or moderator can fix; str(error) says what to do next."""
 
 
 class CorpusError(EngineError):
-    """The corpus folder holds nothing the bot can serve."""
+    """The corpus folder holds nothing the bot can serve.
+
+    The loader raises it with what went wrong (`kind`, `folder`, the files' `warnings`); the
+    engine raises it again with the message prompts/corpus_error.j2 renders from them.
+    """
+
+    def __init__(
+        self,
+        kind: ProblemKind,
+        folder: str,
+        warnings: tuple[LoadWarning, ...] = (),
+        message: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.folder = folder
+        self.warnings = warnings
+        super().__init__(message or f"{kind}: {folder}")
 
 
 class UnknownArticle(EngineError):

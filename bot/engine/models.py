@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +55,44 @@ class Article:
         return tuple(s for p in self.paragraphs for s in p.sentences)
 
 
+class ProblemKind(StrEnum):
+    """What can be wrong with the corpus; prompts/load_warning.j2 and corpus_error.j2 say it."""
+
+    NOT_REGULAR_FILE = "not_regular_file"
+    DISAPPEARED = "disappeared"
+    PERMISSION_DENIED = "permission_denied"
+    UNREADABLE = "unreadable"  # detail: the system's reason
+    TOO_LARGE = "too_large"  # position: the limit in MB
+    LINK_OUTSIDE = "link_outside"
+    BINARY = "binary"
+    NOT_UTF8 = "not_utf8"  # detail: the first bad byte; position: its offset
+    NO_TEXT = "no_text"
+    FRONT_MATTER_UNCLOSED = "front_matter_unclosed"
+    FRONT_MATTER_LINE = "front_matter_line"  # detail: the line
+    PARSE_FAILED = "parse_failed"
+    GLOSSARY_NOT_AN_ALIAS = "glossary_not_an_alias"  # detail: the line; position: its number
+    GLOSSARY_LONG_SIDES = "glossary_long_sides"  # position: the line number
+    GLOSSARY_NOTHING_TO_MATCH = "glossary_nothing_to_match"  # detail: the line; position
+    FOLDER_MISSING = "folder_missing"
+    NOT_A_FOLDER = "not_a_folder"
+    NOTHING_USABLE = "nothing_usable"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What is wrong, by kind, with the one value its message shows."""
+
+    kind: ProblemKind
+    detail: str = ""
+    position: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class LoadWarning:
     """Something a moderator should know about one file; never fatal for the others."""
 
     path: str
-    message: str
+    problem: Problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from bot.engine.models import Problem, ProblemKind
+
 STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are aren't as at be because been before
@@ -270,10 +272,10 @@ def _initials_fit(words: list[str], acronym: str) -> bool:
     return all(any(c == w for w in letters) for c in acronym) and len(words) <= len(acronym) + 3
 
 
-def parse_glossary(text: str) -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """Read "ACR = Full Name" lines; returns the aliases and a problem message per bad line."""
+def parse_glossary(text: str) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
+    """Read "ACR = Full Name" lines; returns the aliases and a problem per bad line."""
     aliases: dict[str, tuple[str, ...]] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -281,16 +283,16 @@ def parse_glossary(text: str) -> tuple[dict[str, tuple[str, ...]], list[str]]:
         left, sep, right = line.partition("=")
         left, right = left.strip(), right.strip()
         if not sep or not left or not right:
-            problems.append(f"line {number}: expected 'SHORT = long form', got {line!r}")
+            problems.append(Problem(ProblemKind.GLOSSARY_NOT_AN_ALIAS, line, number))
             continue
         key, phrase = (left, right) if len(left.split()) == 1 else (right, left)
         if len(key.split()) != 1:
-            problems.append(f"line {number}: one side must be a single word or acronym")
+            problems.append(Problem(ProblemKind.GLOSSARY_LONG_SIDES, position=number))
             continue
         key_terms = base_terms(key)
         phrase_terms = tuple(base_terms(phrase))
         if len(key_terms) != 1 or not phrase_terms:
-            problems.append(f"line {number}: nothing to match in {line!r}")
+            problems.append(Problem(ProblemKind.GLOSSARY_NOTHING_TO_MATCH, line, number))
             continue
         aliases[key_terms[0]] = tuple(t for t in phrase_terms if t != key_terms[0])
     return aliases, problems
