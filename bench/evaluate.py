@@ -41,6 +41,12 @@ SETS = {
         ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
     ),
     "blind third": (EVAL / "blind_third.jsonl", EVAL / "articles" / "council-budget-wire.txt"),
+    # Written later, by writers who saw neither the engine nor the other sets.
+    "blind seed 2": (
+        EVAL / "blind_seed_2.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "blind fourth": (EVAL / "blind_fourth.jsonl", EVAL / "articles" / "hospital-sleep-study.txt"),
 }
 
 
