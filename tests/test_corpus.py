@@ -165,8 +165,9 @@ def test_every_problem_kind_has_words_in_the_templates() -> None:
         # The template's fallback prints the bare kind: every file problem needs its own words.
         if kind not in CORPUS_PROBLEMS:
             assert text != f"a.txt: {kind.value}", kind
+    empty = (LoadWarning("empty.txt", Problem(ProblemKind.NO_TEXT)),)
     errors = {
-        prompts.render("corpus_error", error=CorpusError(kind, "corpus", (warning,)))
+        prompts.render("corpus_error", error=CorpusError(kind, "corpus", empty))
         for kind in CORPUS_PROBLEMS
     }
     assert len(errors) == len(CORPUS_PROBLEMS)
