@@ -9,6 +9,7 @@ and whether the question names something the corpus has never seen.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -54,6 +55,11 @@ SYNONYM_CREDIT = 0.6
 # most this many more letters on the longer word.
 MIN_FAMILY_PREFIX = 4
 MAX_FAMILY_SUFFIX = 4
+# A follow-up question's own words say what it asks; the previous question's only say what it
+# is about, so together they weigh at most this share of the question's own.
+CONTEXT_WEIGHT = 0.5
+# A follow-up is often answered next to the previous answer: this many paragraphs around it.
+NEAR_PARAGRAPHS = 1
 # How many sentences are looked at to tell whether the corpus writes a word as a name.
 NAME_EVIDENCE_SENTENCES = 20
 # Credit for naming someone by part of their name ("Kim" for "Kim Jong Un").
@@ -143,6 +149,31 @@ _METADATA_TERMS = frozenset(
 )
 
 
+# Words that point back at something said before ("when's *it* happening?"), and openings of
+# questions that continue one ("and the rest?", "what about kids?", "why?").
+_REFERS_BACK = re.compile(
+    r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers"
+    r"|there|then|such|same|other|else)\b|^\s*(?:and|so|but|also|what about|how about|why"
+    r"|how come)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a follow-up question follows: the previous question and the sentences (index
+    documents) its reply cited."""
+
+    question: str
+    documents: frozenset[int] = frozenset()
+
+
+def leans_on_context(question: str, concepts: list[Concept]) -> bool:
+    """Whether a question needs the one before it to be understood: it points back at it, or
+    names nothing the corpus knows by itself."""
+    return bool(_REFERS_BACK.search(normalize(question))) or not any(c.seen for c in concepts)
+
+
 @dataclass(frozen=True)
 class Concept:
     """One thing the question asks about: a term, a name, or an acronym and its phrase."""
@@ -227,8 +258,12 @@ class Answerer:
         found.discard(stem)
         return found
 
-    def answer(self, question: str) -> Answer:
-        """Rank sentences for the question and decide whether the best one answers it."""
+    def answer(self, question: str, follows: Context | None = None) -> Answer:
+        """Rank sentences for the question and decide whether the best one answers it.
+
+        A question that leans on the one before it ("when's it happening?") is read together
+        with `follows`; one that stands on its own is answered as if asked first.
+        """
         metadata = self._metadata_answer(question)
         if metadata is not None:
             return metadata
@@ -236,13 +271,41 @@ class Answerer:
         if definition is not None:
             return definition
         concepts = self._concepts(question)
+        if follows is not None and leans_on_context(question, concepts):
+            return self._decide(
+                question, concepts, self._context_concepts(follows, concepts), follows
+            )
+        return self._decide(question, concepts, [], None)
+
+    def _context_concepts(self, follows: Context, own: list[Concept]) -> list[Concept]:
+        """What the previous question was about, as concepts a sentence need not all mention:
+        context, not requirements. Together they weigh at most CONTEXT_WEIGHT of what the
+        question's own words weigh, or all there is when the question has none ("why?")."""
+        own_terms = {t for c in own for t in c.own}
+        kept = [c for c in self._concepts(follows.question) if c.seen and not c.own & own_terms]
+        own_weight = sum(c.weight for c in own if c.seen)
+        total = sum(c.weight for c in kept)
+        scale = min(1.0, CONTEXT_WEIGHT * own_weight / total) if own_weight and total else 1.0
+        return [dataclasses.replace(c, weight=scale * c.weight, is_name=False) for c in kept]
+
+    def _decide(
+        self,
+        question: str,
+        concepts: list[Concept],
+        context: list[Concept],
+        follows: Context | None,
+    ) -> Answer:
         seen = [c for c in concepts if c.seen]
-        if not seen:
+        if not seen and not context:
             return Answer(question, answered=False)
         query = self.library.tokenizer(question)
-        query.extend(t for c in concepts for t in sorted(c.aliases) if t not in query)
-        synonym_query = [t for c in concepts for t in sorted(c.related) if t not in query]
-        candidates = self._rank(query, synonym_query, seen)
+        if follows is not None:
+            query.extend(t for t in self.library.tokenizer(follows.question) if t not in query)
+        everything = [*concepts, *context]
+        query.extend(t for c in everything for t in sorted(c.aliases) if t not in query)
+        synonym_query = [t for c in everything for t in sorted(c.related) if t not in query]
+        cited = follows.documents if follows is not None else frozenset()
+        candidates = self._rank(query, synonym_query, seen, context, cited)
         # A question about someone is answered only by a passage that mentions them, and a
         # question asking "when" or "how many" only by one that holds a time or a number.
         names = [c for c in seen if c.is_name]
@@ -257,7 +320,8 @@ class Answerer:
             )
         ]
         unseen_names = tuple(c.label for c in concepts if c.is_name and not c.seen)
-        unseen_share = 1 - sum(c.weight for c in seen) / sum(c.weight for c in concepts)
+        own_weight = sum(c.weight for c in concepts)
+        unseen_share = 1 - sum(c.weight for c in seen) / own_weight if own_weight else 0.0
         if (
             not fitting
             or fitting[0].coverage < MIN_COVERAGE
@@ -288,30 +352,56 @@ class Answerer:
         query: list[str],
         related: list[str],
         concepts: list[Concept],
+        context: list[Concept] = (),  # type: ignore[assignment]
+        cited: frozenset[int] = frozenset(),
     ) -> list[Quote]:
         library = self.library
-        total_weight = sum(c.weight for c in concepts)
+        everything = [*concepts, *context]
+        total_weight = sum(c.weight for c in everything)
         quotes: list[Quote] = []
         scores = dict(library.index.top(query, CANDIDATES))
         # Synonyms find sentences too, at the credit a synonym gets.
         for document, score in library.index.top(related, CANDIDATES) if related else ():
             scores[document] = scores.get(document, 0.0) + SYNONYM_CREDIT * score
+        near = self._near(cited)
+        for document in near:
+            scores.setdefault(document, 0.0)
         for document, score in scores.items():
             terms = library.terms[document]
-            context = library.paragraph_terms[document]
+            paragraph = library.paragraph_terms[document]
             mentions = [
-                max(_mention(c, terms), CONTEXT_CREDIT * _mention(c, context)) for c in concepts
+                max(_mention(c, terms), CONTEXT_CREDIT * _mention(c, paragraph)) for c in concepts
             ]
-            weighted = sum(c.weight * m for c, m in zip(concepts, mentions, strict=True))
-            coverage = (1 - UNIFORM_SHARE) * weighted / total_weight + UNIFORM_SHARE * sum(
-                mentions
-            ) / len(mentions)
+            # Next to the previous answer, a sentence is about what that answer was about.
+            floor = CONTEXT_CREDIT if document in near else 0.0
+            mentions.extend(
+                max(_mention(c, terms), CONTEXT_CREDIT * _mention(c, paragraph), floor)
+                for c in context
+            )
+            weighted = sum(c.weight * m for c, m in zip(everything, mentions, strict=True))
+            coverage = (1 - UNIFORM_SHARE) * weighted / total_weight + UNIFORM_SHARE * _even_share(
+                mentions[: len(concepts)], mentions[len(concepts) :]
+            )
             item = library.sentences[document]
             rank = score * (0.5 + 0.5 * coverage) * (1 + LEAD_PRIOR / item.sentence.paragraph)
             quotes.append(Quote(item, document, rank, coverage))
         # Rank covering sentences first: a high BM25 score on half the question is not an answer.
-        quotes.sort(key=lambda q: (q.coverage < MIN_COVERAGE, -q.score))
+        # A follow-up rarely asks for the quote the previous answer already showed.
+        quotes.sort(key=lambda q: (q.coverage < MIN_COVERAGE, q.document in cited, -q.score))
         return quotes
+
+    def _near(self, cited: frozenset[int]) -> frozenset[int]:
+        """The sentences of the cited sentences' paragraphs and of the paragraphs next to them."""
+        near: set[int] = set()
+        library = self.library
+        for document in cited:
+            item = library.sentences[document]
+            first = document - item.sentence.position
+            paragraph = item.sentence.paragraph
+            for offset, sentence in enumerate(item.article.sentences):
+                if abs(sentence.paragraph - paragraph) <= NEAR_PARAGRAPHS:
+                    near.add(first + offset)
+        return frozenset(near - cited)
 
     def _concepts(self, question: str) -> list[Concept]:
         """The question's content, grouped: a capitalised run is one name, an acronym one term."""
@@ -451,6 +541,16 @@ def _metadata_line(article: Article, want: str) -> Sentence | None:
     return None
 
 
+def _even_share(own: list[float], context: list[float]) -> float:
+    """How much of the question a sentence mentions, every concept counting the same; the
+    previous question's concepts count as one, at CONTEXT_WEIGHT, beside the question's own."""
+    if not context:
+        return sum(own) / len(own)
+    if not own:
+        return sum(context) / len(context)
+    return (sum(own) + CONTEXT_WEIGHT * sum(context) / len(context)) / (len(own) + CONTEXT_WEIGHT)
+
+
 def _mention(concept: Concept, terms: frozenset[str]) -> float:
     """How fully a sentence with these terms mentions the concept, from 0 to 1."""
     hits = len(concept.own & terms)
@@ -495,4 +595,4 @@ def _fits_type(
     )
 
 
-__all__ = ["STOPWORDS", "Answer", "Answerer", "Quote"]
+__all__ = ["STOPWORDS", "Answer", "Answerer", "Context", "Quote", "leans_on_context"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -10,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 
-from bot.engine.answerer import Answer, Answerer, Quote
+from bot.engine.answerer import Answer, Answerer, Context, Quote
 from bot.engine.corpus import ArticleCache, load_corpus
 from bot.engine.errors import CorpusError, EngineError, UnknownArticle
 from bot.engine.library import Library
@@ -19,6 +20,7 @@ from bot.engine.models import (
     Article,
     ArticleInfo,
     Citation,
+    FollowUp,
     LoadWarning,
     ReloadReport,
     Reply,
@@ -70,6 +72,15 @@ class Engine:
             log.warning("corpus: %s", prompts.render("load_warning", warning=warning))
         return cls(Library(corpus), prompts, Path(corpus_dir), cache)
 
+    @cached_property
+    def corpus_version(self) -> str:
+        """A short fingerprint of the articles loaded, so a record says which corpus answered:
+        engines over the same articles share it, and any change to one gives a new one."""
+        digest = hashlib.sha256()
+        for article in sorted(self.library.articles, key=lambda a: a.id):
+            digest.update(f"{article.id}\0{article.content_hash}\n".encode())
+        return digest.hexdigest()[:12]
+
     @property
     def warnings(self) -> tuple[LoadWarning, ...]:
         """What the moderator should know about the files that did not load cleanly."""
@@ -92,12 +103,16 @@ class Engine:
         """Render a prompts/ template (help, errors, refusals) within Discord's limit."""
         return _within_limit(self.prompts.render(template, **context))
 
-    def ask(self, question: str) -> Reply:
-        """Answer a question with cited quotes, or say the article does not."""
+    def ask(self, question: str, follows: FollowUp | None = None) -> Reply:
+        """Answer a question with cited quotes, or say the article does not.
+
+        `follows` is the exchange just before, for a follow-up ("when's it happening?"); a
+        question that stands on its own is answered the same with or without it.
+        """
         question = question[:MAX_QUESTION_CHARS]
         if not question.strip():
             return Reply(self.render("empty_question"), answered=False, kind="error")
-        answer = self.answerer.answer(question)
+        answer = self.answerer.answer(question, self._context(follows))
         if not answer.answered:
             return self._decline(question, answer)
         citations = self._answer_citations(answer)
@@ -110,6 +125,17 @@ class Engine:
             fitted = (_within_limit(text), 1)
         text, count = fitted
         return Reply(text, answered=True, citations=tuple(citations[:count]))
+
+    def _context(self, follows: FollowUp | None) -> Context | None:
+        """The previous exchange in the index's terms: its cited sentences as documents (a
+        citation of an article no longer loaded, or of its byline, has none)."""
+        if follows is None or not follows.question.strip():
+            return None
+        documents = (self.library.document_of(c.article_id, c.start) for c in follows.citations)
+        return Context(
+            follows.question[:MAX_QUESTION_CHARS],
+            frozenset(d for d in documents if d is not None),
+        )
 
     def _decline(self, question: str, answer: Answer) -> Reply:
         """Say the article does not answer, offering the closest passage if it fits."""

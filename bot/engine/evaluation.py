@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine.models import Reply
+from bot.engine.models import FollowUp, Reply
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,61 @@ def score(cases: Iterable[Case], reply: Callable[[str], tuple[bool, str | None]]
             else:
                 scores.declined += 1
     return scores
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Questions asked one after the other about one article; turns after the first may lean
+    on the one before."""
+
+    id: str
+    article: str
+    turns: tuple[Case, ...]
+
+
+def read_conversations(path: Path) -> list[Conversation]:
+    """Read a JSON-lines conversation set: {"id", "article", "turns": [{"q", "expect"}]}."""
+    conversations = []
+    for line in Path(path).read_text("utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            turns = tuple(
+                Case(f"{row['id']}.{n}", turn["q"], tuple(turn["expect"]), row["article"])
+                for n, turn in enumerate(row["turns"], start=1)
+            )
+            conversations.append(Conversation(row["id"], row["article"], turns))
+    return conversations
+
+
+def score_follow_ups(
+    conversations: Iterable[Conversation],
+    ask: Callable[[str, FollowUp | None], Reply],
+    *,
+    with_context: bool,
+) -> Scores:
+    """Score every turn after the first. With context, each is asked following the turn before
+    it, as the bot heard and answered it; without, each is asked on its own."""
+    scores = Scores()
+    for conversation in conversations:
+        previous: FollowUp | None = None
+        for n, turn in enumerate(conversation.turns):
+            reply = ask(turn.question, previous if with_context else None)
+            if n:
+                merged = score([turn], lambda _question, reply=reply: first_quote(reply))
+                _add(scores, merged)
+            previous = FollowUp.after(turn.question, reply)
+    return scores
+
+
+def _add(total: Scores, part: Scores) -> None:
+    """Add one set's counts and misses to a running total."""
+    for name in (
+        "answerable",
+        "top1_right",
+        "wrongly_declined",
+        "unanswerable",
+        "declined",
+        "related_right",
+    ):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.misses.extend(part.misses)

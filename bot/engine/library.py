@@ -5,6 +5,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import overload
 
@@ -190,6 +191,26 @@ class Library:
         # once here, so such a question need not tokenize every title again.
         self.title_terms: tuple[frozenset[str], ...] = tuple(t.title for t in tokenized)
         self.title_vocabulary: frozenset[str] = frozenset().union(*self.title_terms)
+
+    @cached_property
+    def _first_documents(self) -> dict[str, int]:
+        """Each article's first sentence's number in the index (made on first use)."""
+        first, at = {}, 0
+        for article in self.articles:
+            first[article.id] = at
+            at += len(article.sentences)
+        return first
+
+    def document_of(self, article_id: str, start: int) -> int | None:
+        """The index document of the body sentence starting at `start` in an article, if any."""
+        first = self._first_documents.get(article_id)
+        if first is None:
+            return None
+        article = self.by_id[article_id]
+        for sentence in article.sentences:
+            if sentence.start == start:
+                return first + sentence.position
+        return None
 
     @property
     def sentence_count(self) -> int:

@@ -121,6 +121,20 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUp:
+    """The exchange a follow-up question follows: the question asked just before, and the
+    citations the reply to it gave (none when it was declined)."""
+
+    question: str
+    citations: tuple[Citation, ...] = ()
+
+    @classmethod
+    def after(cls, question: str, reply: Reply) -> FollowUp:
+        """What a question asked after `question` (answered with `reply`) follows."""
+        return cls(question, reply.citations if reply.answered else ())
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleInfo:
     """A line of the article list, for `/sources`, `articlebot list` and autocomplete."""
 
