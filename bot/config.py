@@ -30,6 +30,9 @@ class Settings:
     log_level: str = "INFO"
     api_base: str | None = None
     gateway_url: str | None = None
+    data_dir: Path = Path("data")
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    retention_days: float = 90.0
 
 
 def _environment(env_file: Path | None) -> dict[str, str]:
@@ -61,6 +64,16 @@ def _number(name: str, raw: str) -> float:
     return value
 
 
+def _days(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of days, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be more than 0 days, got {raw!r}")
+    return value
+
+
 def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
     """Read settings from the environment and `.env`; keyword overrides win (CLI flags)."""
     env = _environment(env_file)
@@ -83,6 +96,9 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         "log_level": env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
         "api_base": env.get("DISCORD_API_BASE", "").strip() or None,
         "gateway_url": env.get("DISCORD_GATEWAY_URL", "").strip() or None,
+        "data_dir": Path(env.get("DATA_DIR", "").strip() or "data"),
+        "database_url": env.get("DATABASE_URL", "").strip() or None,
+        "retention_days": _days("RETENTION_DAYS", env.get("RETENTION_DAYS", "").strip() or "90"),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]

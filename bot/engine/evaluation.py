@@ -144,10 +144,14 @@ def score_follow_ups(
         for n, turn in enumerate(conversation.turns):
             reply = ask(turn.question, previous if with_context else None)
             if n:
-                merged = score([turn], lambda _question, reply=reply: first_quote(reply))
-                _add(scores, merged)
+                _add(scores, score([turn], _replying(reply)))
             previous = FollowUp.after(turn.question, reply)
     return scores
+
+
+def _replying(reply: Reply) -> Callable[[str], tuple[bool, str | None]]:
+    """A `score` callback that gives this reply, whatever the question."""
+    return lambda _question: first_quote(reply)
 
 
 def _add(total: Scores, part: Scores) -> None:
