@@ -18,7 +18,15 @@ from pathlib import Path
 from rank_bm25 import BM25Okapi
 
 from bot.engine import Engine
-from bot.engine.evaluation import Case, Scores, first_quote, read_cases, score
+from bot.engine.evaluation import (
+    Case,
+    Scores,
+    first_quote,
+    read_cases,
+    read_conversations,
+    score,
+    score_follow_ups,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "eval"
@@ -47,6 +55,21 @@ SETS = {
         ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
     ),
     "blind fourth": (EVAL / "blind_fourth.jsonl", EVAL / "articles" / "hospital-sleep-study.txt"),
+}
+
+
+# Conversations: the turns after the first, asked following the turn before, and on their own.
+CONVERSATIONS = {
+    "conversations dev": EVAL / "conversations_dev.jsonl",
+    # Written by someone who never saw the engine; run once, after the follow-up method was final.
+    "conversations blind": EVAL / "conversations.jsonl",
+}
+ARTICLES = {
+    path.name: path
+    for path in (
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+        *EVAL.glob("articles/*"),
+    )
 }
 
 
@@ -98,6 +121,29 @@ def main() -> int:
             if args.misses and method == "engine":
                 for miss in scores.misses:
                     print("    ", miss)
+    print()
+    print(
+        f"{'follow-ups':28} {'asked':12} {'top-1':>7} {'declined':>9} {'wrongly':>8} "
+        f"{'shown':>7}  n"
+    )
+    for name, path in CONVERSATIONS.items():
+        by_article: dict[str, list] = {}
+        for conversation in read_conversations(path):
+            by_article.setdefault(conversation.article, []).append(conversation)
+        for article, conversations in sorted(by_article.items()):
+            engine = engine_for(ARTICLES[article])
+            for with_context in (False, True):
+                scores = score_follow_ups(conversations, engine.ask, with_context=with_context)
+                label = f"{name}, {article[:12]}"
+                print(
+                    f"{label:28} {'in context' if with_context else 'on its own':12} "
+                    f"{scores.top1:7.1%} {scores.declined_share:9.1%} "
+                    f"{scores.wrongly_declined_share:8.1%} {scores.shown:7.1%}  "
+                    f"{scores.answerable}+{scores.unanswerable}"
+                )
+                if args.misses and with_context:
+                    for miss in scores.misses:
+                        print("    ", miss)
     return 0
 
 
