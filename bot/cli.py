@@ -11,13 +11,16 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.engine import ArticleInfo, Citation, Engine, EngineError, Reply
+from bot.engine import ArticleInfo, Citation, Engine, EngineError, FollowUp, Reply
 from bot.engine.summarizer import LENGTHS
+from bot.insights import DAY, gather_insights, insights_csv, render_insights
+from bot.storage import StorageError, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +105,11 @@ def load_engine(settings: Settings) -> Engine:
 
 def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     engine = load_engine(settings)
+    follows = None
+    if args.follows is not None:
+        follows = FollowUp.after(args.follows, engine.ask(args.follows))
     for question in args.question:
-        reply = engine.ask(question)
+        reply = engine.ask(question, follows)
         print(reply_json(question, reply) if args.json else reply.text + "\n")
     return 0
 
@@ -152,12 +158,22 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
     print(f"warnings: {len(engine.warnings)}")
     for warning in engine.warnings:
         print(f"  {engine.describe(warning)}")
+    storage = storage_for(settings)
+    try:
+        print(f"records: {storage.status()}")
+    except StorageError as error:
+        # The bot answers without its records, but votes and declines would be lost.
+        print(f"records: cannot be used ({error.problem}): {error.detail}")
+        return 1
+    finally:
+        storage.close()
     return 0
 
 
 def command_chat(settings: Settings, args: argparse.Namespace) -> int:
     engine = load_engine(settings)
     interactive = sys.stdin.isatty()
+    follows: FollowUp | None = None
     if interactive:
         print(f"Ask about {len(engine.articles())} article(s); an empty line or Ctrl-D quits.")
     while True:
@@ -169,7 +185,47 @@ def command_chat(settings: Settings, args: argparse.Namespace) -> int:
             if interactive:
                 break
             continue
-        print(engine.ask(line).text + "\n", flush=True)
+        # Each line may follow up the one before ("when's it happening?").
+        reply = engine.ask(line, follows)
+        follows = FollowUp.after(line, reply)
+        print(reply.text + "\n", flush=True)
+    return 0
+
+
+def command_insights(settings: Settings, args: argparse.Namespace) -> int:
+    engine = load_engine(settings)
+    storage = storage_for(settings)
+    until = time.time()
+    since = until - args.since * DAY
+    try:
+        storage.delete_expired()
+        insights = gather_insights(
+            storage.replies_since(since), storage.vote_tallies(since), since, until
+        )
+    except StorageError as error:
+        print(
+            f"articlebot: the records cannot be read ({error.problem}): {error.detail}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        storage.close()
+    print(render_insights(engine, insights))
+    if args.csv is not None:
+        args.csv.write_text(insights_csv(insights), encoding="utf-8")
+    return 0
+
+
+def command_forget(settings: Settings, args: argparse.Namespace) -> int:
+    storage = storage_for(settings)
+    try:
+        deleted = storage.forget(args.user_id)
+    except StorageError as error:
+        print(f"articlebot: nothing was deleted ({error.problem}): {error.detail}", file=sys.stderr)
+        return 1
+    finally:
+        storage.close()
+    print(f"deleted {deleted} record(s) of user {args.user_id}")
     return 0
 
 
@@ -203,6 +259,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "list": command_list,
     "check": command_check,
     "chat": command_chat,
+    "insights": command_insights,
+    "forget": command_forget,
     "run": command_run,
     "invite": command_invite,
 }
@@ -224,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ask = sub.add_parser("ask", parents=[corpus], help="answer questions and exit")
     ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    ask.add_argument(
+        "--follows",
+        metavar="QUESTION",
+        help="ask each question as a follow-up of this one, as a reply to its answer would",
+    )
     ask.add_argument("question", nargs="+", help="a question (quote it)")
     summary = sub.add_parser(
         "summary", parents=[corpus], help="summarize an article in its own sentences and exit"
@@ -245,12 +308,33 @@ def build_parser() -> argparse.ArgumentParser:
         "check", parents=[corpus], help="validate the corpus and templates, and say what loaded"
     )
     sub.add_parser("chat", parents=[corpus], help="ask questions in the terminal")
+    insights = sub.add_parser(
+        "insights",
+        parents=[corpus],
+        help="what people asked: unanswered questions, answers voted unhelpful, per article",
+    )
+    insights.add_argument(
+        "--since", type=_days, default=7.0, metavar="DAYS", help="days to look back (default 7)"
+    )
+    insights.add_argument("--csv", type=Path, metavar="FILE", help="also write the full lists")
+    forget = sub.add_parser("forget", help="delete every record of one person (their request)")
+    forget.add_argument("user_id", type=int, help="the person's Discord user id")
     sub.add_parser("run", parents=[corpus], help="run the Discord bot")
     invite = sub.add_parser("invite", help="print the link that adds the bot to a server")
     invite.add_argument(
         "application_id", type=int, help="the application id (Developer Portal > General)"
     )
     return parser
+
+
+def _days(raw: str) -> float:
+    try:
+        days = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {raw!r}") from None
+    if not 0 < days <= 3650:
+        raise argparse.ArgumentTypeError(f"days must be between 0 and 3650, got {raw!r}")
+    return days
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -64,6 +64,16 @@ def _number(name: str, raw: str) -> float:
     return value
 
 
+def _database_url(raw: str) -> str | None:
+    # Only SQLite for now; the URL itself is never echoed, as it may carry a password.
+    if raw and not raw.startswith("sqlite:"):
+        raise SettingsError(
+            "DATABASE_URL must be a SQLite URL such as sqlite:////var/lib/articlebot/records.db "
+            "(other databases are not supported yet); leave it empty to use DATA_DIR"
+        )
+    return raw or None
+
+
 def _days(name: str, raw: str) -> float:
     try:
         value = float(raw)
@@ -97,7 +107,7 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         "api_base": env.get("DISCORD_API_BASE", "").strip() or None,
         "gateway_url": env.get("DISCORD_GATEWAY_URL", "").strip() or None,
         "data_dir": Path(env.get("DATA_DIR", "").strip() or "data"),
-        "database_url": env.get("DATABASE_URL", "").strip() or None,
+        "database_url": _database_url(env.get("DATABASE_URL", "").strip()),
         "retention_days": _days("RETENTION_DAYS", env.get("RETENTION_DAYS", "").strip() or "90"),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})

@@ -19,6 +19,16 @@ from discord_standin.client import StandInFactory
 from bot.engine import Engine
 
 
+@pytest.fixture(autouse=True)
+def records_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test keeps the bot's records (DATA_DIR) in its own folder, never in the checkout;
+    bots and commands started by the test inherit it."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("DATA_DIR", str(folder))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return folder
+
+
 @pytest.fixture
 async def start_standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StandInFactory]:
     """Starts a Discord stand-in (keywords go to DiscordStandIn) and points discord.py at it.

@@ -26,7 +26,7 @@ from discord_harness import (
 from discord_standin import DiscordStandIn, Interaction
 from discord_standin.client import StandInFactory
 
-from bot.engine import Engine, ReloadReport
+from bot.engine import Engine, FollowUp, ReloadReport
 
 # Fail a test in which the bot logged an error it did not expect.
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
@@ -202,7 +202,9 @@ async def test_reload_is_refused_to_a_member_without_manage_server(
         refusal = await standin.wait_for_answer(attempt)
         asked = await standin.invoke_command(alice, "ask", {"question": LIGHTHOUSE_QUESTION})
         answer = await standin.wait_for_answer(asked)
-    assert refusal.ephemeral and refusal.content == render("discord_not_moderator")
+    assert refusal.ephemeral and refusal.content == render(
+        "discord_not_moderator", command="reload"
+    )
     assert "Svanøy" not in answer.content  # still the old corpus
 
 
@@ -329,7 +331,7 @@ async def test_gateway_drop_then_resume_keeps_answering(
 class FailingEngine(Engine):
     """The real engine with a bug in `ask`, as a stand-in for any unexpected failure."""
 
-    def ask(self, question: str) -> Any:
+    def ask(self, question: str, follows: FollowUp | None = None) -> Any:
         raise RuntimeError("the index is corrupted")
 
 

@@ -31,7 +31,7 @@ from discord_harness import (
 from discord_standin import DiscordStandIn
 
 from bot.discord.shutdown import InFlight
-from bot.engine import Engine
+from bot.engine import Engine, FollowUp
 
 # Fail a test in which the bot logged an error it did not expect.
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
@@ -221,9 +221,9 @@ class BreakableEngine(Engine):
         if method == self.broken:
             raise RuntimeError(f"{method} is broken")
 
-    def ask(self, question: str) -> Any:
+    def ask(self, question: str, follows: FollowUp | None = None) -> Any:
         self._fail("ask")
-        return super().ask(question)
+        return super().ask(question, follows)
 
     def summarize(self, *args: Any, **kwargs: Any) -> Any:
         self._fail("summarize")

@@ -72,7 +72,9 @@ async def test_reload_granted_by_a_server_override_is_still_refused_to_non_moder
         attempt = await standin.invoke_command(member, "reload", granted_by_override=True)
         refusal = await standin.wait_for_answer(attempt)
         articles = [a.id for a in bot.serving.current.articles()]
-    assert refusal.ephemeral and refusal.content == render("discord_not_moderator")
+    assert refusal.ephemeral and refusal.content == render(
+        "discord_not_moderator", command="reload"
+    )
     assert articles == ["reuters-china-un-north-korea-rights"]
     assert any(
         f"reload refused to pat ({member.id}) in server" in r.getMessage() for r in caplog.records

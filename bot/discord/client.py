@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -10,15 +11,22 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord.articles import Articles
+from bot.discord.conversations import Conversations
 from bot.discord.cooldown import Cooldown
 from bot.discord.endpoints import use_endpoints
 from bot.discord.errors import ArticleTree
 from bot.discord.moderation import Moderation
 from bot.discord.questions import Questions
+from bot.discord.records import RecordKeeper
 from bot.discord.responses import NO_PINGS
 from bot.discord.serving import ServingEngine
 from bot.discord.shutdown import InFlight
+from bot.discord.votes import VoteButton
 from bot.engine import Engine
+from bot.storage import Storage, storage_for
+
+# How often expired records are deleted while the bot runs (also once at start-up).
+RETENTION_SWEEP_SECONDS = 24 * 3600.0
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +48,13 @@ def intents_for(settings: Settings) -> discord.Intents:
 class ArticleBot(commands.Bot):
     """A Discord bot that answers from one `ServingEngine`."""
 
-    def __init__(self, settings: Settings, engine: Engine, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        storage: Storage | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: the bot has slash commands only
             help_command=None,
@@ -54,11 +68,18 @@ class ArticleBot(commands.Bot):
         self.question_cooldown = Cooldown(settings.question_cooldown_seconds)
         self.reload_cooldown = Cooldown(settings.reload_cooldown_seconds)
         self.in_flight = InFlight()
+        self.records = RecordKeeper(storage if storage is not None else storage_for(settings))
+        self.conversations = Conversations()
+        self._sweeping: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
-        """After login, before the gateway: check access, add the cogs, register the commands."""
+        """After login, before the gateway: check access, open the records, add the cogs and
+        the vote buttons (old messages' too), register the commands."""
         self._drop_message_content_if_not_granted()
         settings = self.settings
+        await self.records.start()
+        self._sweeping = asyncio.create_task(self._sweep_expired(), name="records-retention")
+        self.add_dynamic_items(VoteButton)
         await self.add_cog(
             Questions(
                 self,
@@ -66,13 +87,17 @@ class ArticleBot(commands.Bot):
                 self.question_cooldown,
                 settings.answer_channel_ids,
                 self.in_flight,
+                self.records,
+                self.conversations,
             )
         )
         await self.add_cog(
             Articles(self.serving, self.question_cooldown, settings.answer_channel_ids)
         )
         await self.add_cog(
-            Moderation(self.serving, self.reload_cooldown, settings.moderator_role_ids)
+            Moderation(
+                self.serving, self.reload_cooldown, settings.moderator_role_ids, self.records
+            )
         )
         if settings.guild_id is not None:
             # Guild commands show up at once: handy while trying the bot on one server.
@@ -82,6 +107,18 @@ class ArticleBot(commands.Bot):
         else:
             synced = await self.tree.sync()
         log.info("registered commands: %s", ", ".join(f"/{c.name}" for c in synced))
+
+    async def _sweep_expired(self) -> None:
+        while True:
+            await asyncio.sleep(RETENTION_SWEEP_SECONDS)
+            await self.records.delete_expired()
+
+    async def close(self) -> None:
+        """Disconnect, then finish the record writes already asked for and close the database."""
+        await super().close()
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+        await self.records.close()
 
     async def on_ready(self) -> None:
         """Log who the bot is and what it serves."""
@@ -116,7 +153,10 @@ class ArticleBot(commands.Bot):
         self._connection._intents.message_content = False  # no public API after construction
 
 
-def build_bot(settings: Settings, engine: Engine, **options: Any) -> ArticleBot:
-    """The bot for `settings`, answering from `engine`; `options` go to discord.py's Client."""
+def build_bot(
+    settings: Settings, engine: Engine, storage: Storage | None = None, **options: Any
+) -> ArticleBot:
+    """The bot for `settings`, answering from `engine` and keeping records in `storage` (by
+    default the database the settings name); `options` go to discord.py's Client."""
     use_endpoints(settings.api_base, settings.gateway_url)
-    return ArticleBot(settings, engine, **options)
+    return ArticleBot(settings, engine, storage, **options)

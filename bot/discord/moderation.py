@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import discord
@@ -9,10 +10,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.cooldown import Cooldown
+from bot.discord.records import RecordKeeper
 from bot.discord.responses import refuse_while_cooling_down, respond
 from bot.discord.serving import ReloadTimedOut, ServingEngine
 from bot.engine import CorpusError, EngineError, ReloadReport
 from bot.engine.templates import Trusted
+from bot.insights import insights_csv, render_insights
+from bot.storage import StorageError
+
+# The longest period /insights looks back over: the records are kept 90 days by default.
+MAX_INSIGHT_DAYS = 365
 
 log = logging.getLogger(__name__)
 
@@ -52,28 +59,67 @@ class Moderation(commands.Cog):
     """Reloading the articles, for moderators only."""
 
     def __init__(
-        self, serving: ServingEngine, cooldown: Cooldown, moderator_role_ids: frozenset[int]
+        self,
+        serving: ServingEngine,
+        cooldown: Cooldown,
+        moderator_role_ids: frozenset[int],
+        records: RecordKeeper,
     ) -> None:
         self.serving = serving
         self.cooldown = cooldown
         self.moderator_role_ids = moderator_role_ids
+        self.records = records
+
+    async def _refuse_non_moderator(self, interaction: discord.Interaction, command: str) -> bool:
+        """Tell anyone but a moderator in a server, privately, that the command is not theirs;
+        True when refused. default_permissions and guild_only only shape what Discord offers:
+        server admins can grant a command to anyone, so who may use it is decided here."""
+        engine = self.serving.current
+        if interaction.guild_id is None:
+            log.warning("%s refused to %s: not in a server", command, who(interaction))
+            await respond(interaction, engine.render("discord_guild_only"), ephemeral=True)
+            return True
+        if not is_moderator(interaction, self.moderator_role_ids):
+            log.warning("%s refused to %s: not a moderator", command, who(interaction))
+            text = engine.render("discord_not_moderator", command=command)
+            await respond(interaction, text, ephemeral=True)
+            return True
+        return False
+
+    @app_commands.command(description="What people asked: unanswered questions, unhelpful answers")
+    @app_commands.describe(days="How many days back to look (default 7)")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def insights(
+        self,
+        interaction: discord.Interaction,
+        days: app_commands.Range[int, 1, MAX_INSIGHT_DAYS] = 7,
+    ) -> None:
+        """The questions the articles could not answer and the answers voted unhelpful, with
+        the full list attached as CSV; for moderators only, shown only to them."""
+        if await self._refuse_non_moderator(interaction, "insights"):
+            return
+        engine = self.serving.current
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            insights = await self.records.insights(min(max(days, 1), MAX_INSIGHT_DAYS))
+        except StorageError as error:
+            log.error("insights for %s failed (%s): %s", who(interaction), error.problem, error)
+            text = engine.render("discord_insights_failed", problem=str(error.problem))
+            await respond(interaction, text, ephemeral=True)
+            return
+        log.info("insights over %d day(s) shown to %s", days, who(interaction))
+        table = discord.File(io.BytesIO(insights_csv(insights).encode()), "insights.csv")
+        await respond(interaction, render_insights(engine, insights), ephemeral=True, file=table)
 
     @app_commands.command(description="Load the articles again from the corpus folder")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def reload(self, interaction: discord.Interaction) -> None:
         """Swap in a freshly loaded corpus; on failure the current one keeps serving."""
+        if await self._refuse_non_moderator(interaction, "reload"):
+            return
         engine = self.serving.current
-        # default_permissions and guild_only only shape what Discord offers: server admins can
-        # grant the command to anyone, so who may reload, and where, is decided here.
-        if interaction.guild_id is None:
-            log.warning("reload refused to %s: not in a server", who(interaction))
-            await respond(interaction, engine.render("discord_guild_only"), ephemeral=True)
-            return
-        if not is_moderator(interaction, self.moderator_role_ids):
-            log.warning("reload refused to %s: not a moderator", who(interaction))
-            await respond(interaction, engine.render("discord_not_moderator"), ephemeral=True)
-            return
         if await refuse_while_cooling_down(interaction, self.cooldown, engine, "reload"):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)

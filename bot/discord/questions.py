@@ -1,16 +1,20 @@
-"""Questions: `/ask`, an @mention of the bot, or any message in an answer channel."""
+"""Questions: `/ask`, an @mention of the bot, a reply to one of its answers, a message in a
+thread started from one, or any message in an answer channel."""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.conversations import Conversations
 from bot.discord.cooldown import Cooldown
 from bot.discord.errors import explain
+from bot.discord.records import RecordKeeper, new_reply_id, reply_record
 from bot.discord.responses import (
     DISCORD_FAILURES,
     NO_PINGS,
@@ -20,13 +24,26 @@ from bot.discord.responses import (
 )
 from bot.discord.serving import ServingEngine
 from bot.discord.shutdown import InFlight
-from bot.engine import Engine
+from bot.discord.votes import vote_buttons
+from bot.engine import Engine, FollowUp
 from bot.engine.engine import MAX_QUESTION_CHARS
 
 log = logging.getLogger(__name__)
 
 # Only what people write themselves; joins, pins and the like are not questions.
 _PEOPLES_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
+# Replies worth a vote: an answer, or the articles not saying (not a cooldown or an error).
+_VOTED_KINDS = ("answer", "no_answer")
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the bot says to one question: the text, its vote buttons, and the exchange a
+    follow-up to it follows (None for a refusal, which nothing follows)."""
+
+    text: str
+    view: discord.ui.View | None = None
+    exchange: FollowUp | None = None
 
 
 class Questions(commands.Cog):
@@ -39,12 +56,16 @@ class Questions(commands.Cog):
         cooldown: Cooldown,
         answer_channel_ids: frozenset[int],
         in_flight: InFlight,
+        records: RecordKeeper,
+        conversations: Conversations,
     ) -> None:
         self.bot = bot
         self.serving = serving
         self.cooldown = cooldown
         self.answer_channel_ids = answer_channel_ids
         self.in_flight = in_flight
+        self.records = records
+        self.conversations = conversations
 
     @app_commands.command(description="Ask a question about the articles")
     @app_commands.describe(question="What you want to know, in your own words")
@@ -59,7 +80,19 @@ class Questions(commands.Cog):
         if await refuse_while_cooling_down(interaction, self.cooldown, engine, "question"):
             return
         await interaction.response.defer(thinking=True)
-        await respond(interaction, engine.ask(question).text)
+        # In a thread started from an answer, /ask follows the thread's last exchange.
+        follows = self.conversations.recall(interaction.channel_id or 0)
+        said = self.answer(
+            engine,
+            question,
+            follows,
+            interaction.user.id,
+            interaction.guild_id,
+            interaction.channel_id,
+        )
+        sent = await respond(interaction, said.text, view=said.view)
+        if sent is not None and said.exchange is not None:
+            self.remember(sent, said.exchange)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -70,11 +103,16 @@ class Questions(commands.Cog):
         async with self.in_flight.track():
             engine = self.serving.current
             try:
-                text = self.reply_to(engine, question, message.author.id)
+                said = self.reply_to(engine, question, message)
             except Exception as error:  # the tree's handler does not see events; same rules here
-                text = explain(error, engine)
+                said = Said(explain(error, engine))
             try:
-                await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
+                sent = await message.reply(
+                    said.text,
+                    mention_author=False,
+                    allowed_mentions=NO_PINGS,
+                    **({"view": said.view} if said.view is not None else {}),
+                )
             except DISCORD_FAILURES as error:
                 # Discord failed or refused it (the question deleted meanwhile, an outage):
                 # nothing to tell anyone, and the next question must still work.
@@ -85,13 +123,67 @@ class Questions(commands.Cog):
                     message.channel.id,
                     error,
                 )
+                return
+            if said.exchange is not None:
+                self.remember(sent, said.exchange)
 
-    def reply_to(self, engine: Engine, question: str, author_id: int) -> str:
-        """The reply to a question in a message: the answer, or why there is none yet."""
+    def reply_to(self, engine: Engine, question: str, message: discord.Message) -> Said:
+        """What to say to a question in a message: the answer, or why there is none yet."""
         if not self.in_flight.accepting:
-            return engine.render("discord_restarting")
-        wait = self.cooldown.try_start(author_id)
-        return cooldown_text(engine, wait, "question") if wait else engine.ask(question).text
+            return Said(engine.render("discord_restarting"))
+        wait = self.cooldown.try_start(message.author.id)
+        if wait:
+            return Said(cooldown_text(engine, wait, "question"))
+        return self.answer(
+            engine,
+            question,
+            self.follows(message),
+            message.author.id,
+            message.guild.id if message.guild else None,
+            message.channel.id,
+        )
+
+    def answer(
+        self,
+        engine: Engine,
+        question: str,
+        follows: FollowUp | None,
+        asker_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+    ) -> Said:
+        """The engine's reply with its vote buttons, recorded in the background."""
+        reply = engine.ask(question, follows)
+        if reply.kind not in _VOTED_KINDS:
+            return Said(reply.text)
+        reply_id = new_reply_id()
+        record = reply_record(
+            reply_id,
+            question,
+            reply,
+            engine.corpus_version,
+            guild_id=guild_id,
+            channel_id=channel_id,
+        )
+        # Recorded before the reply is sent: the one records thread keeps a vote behind it.
+        self.records.record_reply(record, asker_id)
+        return Said(reply.text, vote_buttons(engine, reply_id), FollowUp.after(question, reply))
+
+    def follows(self, message: discord.Message) -> FollowUp | None:
+        """The exchange a message follows up: the answer it replies to, else the last one in
+        the thread it is in (a thread started from an answer has that answer's id)."""
+        reference = message.reference
+        if reference is not None and reference.message_id is not None:
+            return self.conversations.recall(reference.message_id)
+        if isinstance(message.channel, discord.Thread):
+            return self.conversations.recall(message.channel.id)
+        return None
+
+    def remember(self, sent: discord.Message, exchange: FollowUp) -> None:
+        """Keep what follow-ups to this answer follow: by the answer, and by its thread."""
+        self.conversations.remember(sent.id, exchange)
+        if isinstance(sent.channel, discord.Thread):
+            self.conversations.remember(sent.channel.id, exchange)
 
     def question_in(self, message: discord.Message) -> str | None:
         """The question a message asks the bot, or None when it is not talking to the bot."""
@@ -100,7 +192,26 @@ class Questions(commands.Cog):
             return None  # bots include this one: it must never answer its own replies
         if me in message.mentions:
             return re.sub(rf"<@!?{me.id}>", "", message.content).strip()
-        if message.channel.id in self.answer_channel_ids and message.content.strip():
-            # Empty content there means the message content intent is missing: nothing to answer.
-            return message.content.strip()
+        content = message.content.strip()
+        if not content:
+            # Without the message content intent Discord sends other messages empty: nothing
+            # to answer, wherever they are.
+            return None
+        if message.channel.id in self.answer_channel_ids or self._continues(message):
+            return content
         return None
+
+    def _continues(self, message: discord.Message) -> bool:
+        """Whether a message goes on with a conversation the bot is in: a reply to one of its
+        answers, or a message in a thread started from one."""
+        reference = message.reference
+        if reference is not None and reference.message_id is not None:
+            resolved = reference.resolved
+            replied_to_bot = (
+                isinstance(resolved, discord.Message) and resolved.author == self.bot.user
+            )
+            return replied_to_bot or self.conversations.recall(reference.message_id) is not None
+        channel = message.channel
+        return isinstance(channel, discord.Thread) and (
+            self.conversations.recall(channel.id) is not None
+        )

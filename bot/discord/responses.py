@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import aiohttp
 import discord
@@ -20,15 +21,32 @@ DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, ConnectionError)
 _ANSWERED = "articlebot.answered"  # key in Interaction.extras
 
 
-async def respond(interaction: discord.Interaction, text: str, *, ephemeral: bool = False) -> None:
-    """Answer an interaction through its callback, or through a follow-up once it was deferred."""
+async def respond(
+    interaction: discord.Interaction,
+    text: str,
+    *,
+    ephemeral: bool = False,
+    view: discord.ui.View | None = None,
+    file: discord.File | None = None,
+) -> discord.Message | None:
+    """Answer an interaction through its callback, or through a follow-up once it was deferred;
+    the message the follow-up made, when there was one."""
+    extras: dict[str, Any] = {}
+    if view is not None:
+        extras["view"] = view
+    if file is not None:
+        extras["file"] = file
+    sent: discord.Message | None = None
     if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=NO_PINGS)
+        sent = await interaction.followup.send(
+            text, ephemeral=ephemeral, allowed_mentions=NO_PINGS, wait=True, **extras
+        )
     else:
         await interaction.response.send_message(
-            text, ephemeral=ephemeral, allowed_mentions=NO_PINGS
+            text, ephemeral=ephemeral, allowed_mentions=NO_PINGS, **extras
         )
     interaction.extras[_ANSWERED] = True
+    return sent
 
 
 async def respond_privately(interaction: discord.Interaction, text: str) -> None:

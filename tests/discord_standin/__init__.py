@@ -6,16 +6,19 @@ It refuses what Discord refuses, so a test that passes here does not lean on a l
 """
 
 from .faults import Fault
+from .files import Attachment
 from .gateway import Frame
-from .interactions import Interaction, InteractionRefused
+from .interactions import ActionRefused, Interaction, InteractionRefused
 from .rest import BotMessage, Request
 from .server import DiscordStandIn
-from .world import GUILD_MEMBERS, MESSAGE_CONTENT, PRIVILEGED_INTENTS, Channel, User, World
+from .world import GUILD_MEMBERS, MESSAGE_CONTENT, PRIVILEGED_INTENTS, Channel, Thread, User, World
 
 __all__ = [
     "GUILD_MEMBERS",
     "MESSAGE_CONTENT",
     "PRIVILEGED_INTENTS",
+    "ActionRefused",
+    "Attachment",
     "BotMessage",
     "Channel",
     "DiscordStandIn",
@@ -24,6 +27,7 @@ __all__ = [
     "Interaction",
     "InteractionRefused",
     "Request",
+    "Thread",
     "User",
     "World",
 ]

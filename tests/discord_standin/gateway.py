@@ -365,20 +365,35 @@ class Gateway:
 
 def visible_to(event: str, data: Json, intents: int, bot_id: int) -> Json | None:
     """The event as a session with `intents` receives it, or None when Discord would not send it."""
-    if event == "GUILD_CREATE" and not intents & GUILDS:
+    if event in ("GUILD_CREATE", "THREAD_CREATE") and not intents & GUILDS:
         return None
-    if event != "MESSAGE_CREATE":
+    if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"):
         return data
     needed = GUILD_MESSAGES if "guild_id" in data else DIRECT_MESSAGES
     if not intents & needed:
         return None
-    if intents & MESSAGE_CONTENT or _content_always_visible(data, bot_id):
+    if event == "MESSAGE_DELETE" or intents & MESSAGE_CONTENT:
         return data
-    return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+    return _without_content(data, bot_id)
+
+
+def _without_content(message: Json, bot_id: int) -> Json:
+    """The message as an app without MESSAGE_CONTENT sees it: its content fields empty, unless
+    it is one of the documented exceptions; a reply's quoted message is judged on its own."""
+    shown = message
+    if not _content_always_visible(message, bot_id):
+        shown = {**message, "content": "", "embeds": [], "attachments": [], "components": []}
+        shown.pop("poll", None)
+    referenced = message.get("referenced_message")
+    if referenced:
+        shown = {**shown, "referenced_message": _without_content(referenced, bot_id)}
+    return shown
 
 
 def _content_always_visible(message: Json, bot_id: int) -> bool:
-    # Without MESSAGE_CONTENT a bot still sees DMs, messages that mention it, and its own.
+    # Without MESSAGE_CONTENT a bot still sees DMs, messages that mention it, and its own. A
+    # reply that pings the bot lists it in `mentions`, so it counts as a mention: Discord
+    # documents "replies to your app's messages" (with ping on) as an exception, too.
     if "guild_id" not in message or int(message["author"]["id"]) == bot_id:
         return True
     return any(int(user["id"]) == bot_id for user in message.get("mentions", []))

@@ -1,9 +1,11 @@
-"""Slash commands as Discord keeps them, and the interactions people create by using them.
+"""Slash commands as Discord keeps them, and the interactions people create by using them
+(running a command, typing into an autocompleted option, clicking a button).
 
 Discord only lets a person invoke a command that the bot registered, with options that fit
 the registered schema, in a place the command is available, and (unless a server admin
-overrode it) only with the command's default member permissions. `InteractionRefused` says
-which of those rules a test broke, so a test cannot send the bot something Discord never would.
+overrode it) only with the command's default member permissions; and only lets them click an
+enabled button on a message of the bot's that they can see. `InteractionRefused` says which of
+those rules a test broke, so a test cannot send the bot something Discord never would.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .files import UPLOAD_LIMIT
 from .world import ALL_PERMISSIONS, Channel, Json, User, World
 
 APPLICATION_COMMAND = 2
+MESSAGE_COMPONENT = 3
 AUTOCOMPLETE = 4
 
 # Option types (https://discord.com/developers/docs/interactions/application-commands).
@@ -27,10 +31,14 @@ _PYTHON_TYPES: dict[int, tuple[type, ...]] = {
     NUMBER: (int, float),
 }
 _NAME = re.compile(r"[-_'\w]{1,32}")
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+ATTACHMENT_SIZE_LIMIT = UPLOAD_LIMIT  # what interactions tell the bot it may upload
 
 
-class InteractionRefused(ValueError):
+class ActionRefused(ValueError):
+    """Discord's client would not let a person do this (reply, start a thread...); says why."""
+
+
+class InteractionRefused(ActionRefused):
     """Discord would not let a person send this interaction; the message says why."""
 
 
@@ -40,17 +48,22 @@ class Interaction:
 
     id: int
     token: str
-    type: int  # APPLICATION_COMMAND or AUTOCOMPLETE
-    command_name: str
-    user: User
+    type: int  # APPLICATION_COMMAND, MESSAGE_COMPONENT or AUTOCOMPLETE
+    command_name: str  # "" for a button click
+    user: User  # who ran the command or clicked
     channel: Channel
     created_at: float  # event-loop time, for the 3-second acknowledgement deadline
-    response_type: int | None = None  # 4 message, 5 deferred, 8 autocomplete result
+    # 4 message, 5 deferred message, 6 deferred update, 7 update, 8 autocomplete result
+    response_type: int | None = None
     ephemeral: bool = False
     loading: bool = False  # deferred, and neither edited nor followed up yet
-    original: Json | None = None  # the message the response created, if any
+    # The message the response created, or for a 6 or 7 to a click the clicked message, which
+    # the interaction's webhook then edits as "@original".
+    original: Json | None = None
     followups: list[Json] = field(default_factory=list)
     choices: list[Json] | None = None  # what an autocomplete response offered
+    message: Json | None = None  # for a click: the message clicked, as it was then
+    custom_id: str | None = None  # for a click: the button's custom_id
 
     @property
     def acknowledged(self) -> bool:
@@ -264,16 +277,17 @@ def check_availability(
         )
 
 
-def interaction_payload(
-    world: World,
-    interaction: Interaction,
-    command: Json,
-    options: list[Json],
-) -> Json:
-    """The INTERACTION_CREATE payload for a slash command or an autocomplete request."""
+def command_data(command: Json, options: list[Json]) -> Json:
+    """The `data` of a slash command or autocomplete interaction for `command` with `options`."""
     data: Json = {"id": command["id"], "name": command["name"], "type": 1, "options": options}
     if "guild_id" in command:
         data["guild_id"] = command["guild_id"]
+    return data
+
+
+def interaction_payload(world: World, interaction: Interaction, data: Json) -> Json:
+    """The INTERACTION_CREATE payload for `interaction` carrying `data`; a click carries the
+    clicked message too."""
     payload: Json = {
         "id": str(interaction.id),
         "application_id": str(world.application_id),
@@ -286,6 +300,8 @@ def interaction_payload(
         "entitlement_sku_ids": [],
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
     }
+    if interaction.message is not None:
+        payload["message"] = interaction.message
     channel = interaction.channel
     if channel.is_dm:
         return {

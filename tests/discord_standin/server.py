@@ -4,35 +4,52 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 
 from aiohttp import web
 
+from .components import BUTTON, find_button, walk
 from .faults import Fault
+from .files import MAX_REQUEST_BYTES
 from .gateway import Frame, Gateway
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
+    MESSAGE_COMPONENT,
+    ActionRefused,
     Interaction,
+    InteractionRefused,
     build_options,
     check_availability,
+    command_data,
     interaction_payload,
     new_interaction,
 )
 from .recording import Record
-from .rest import BotMessage, Request, RestApi
-from .world import PRIVILEGED_INTENTS, Channel, Json, User, World
+from .rest import (
+    DEFAULT_MESSAGE,
+    EPHEMERAL,
+    REPLY_MESSAGE,
+    BotMessage,
+    Request,
+    RestApi,
+    reference_to,
+)
+from .world import PRIVILEGED_INTENTS, Channel, Json, Thread, User, World
 
 ChannelRef = str | int | Channel
+MessageRef = Json | BotMessage
 
 
 class DiscordStandIn:
     """A local Discord for one bot: point discord.py at `api_base` and `gateway_url`.
 
-    Tests act as the people in `world` (post messages, use slash commands), steer the gateway
-    (drop the connection, ask for a reconnect), make Discord fail, throttle or stall (the
-    `*_next` methods) and wait for what the bot did through `requests`, `messages` and `frames`.
+    Tests act as the people in `world` (post and reply to messages, use slash commands, click
+    the bot's buttons, start threads), steer the gateway (drop the connection, ask for a
+    reconnect), make Discord fail, throttle or stall (the `*_next` methods) and wait for what
+    the bot did through `requests`, `messages` and `frames`.
     """
 
     def __init__(
@@ -41,8 +58,13 @@ class DiscordStandIn:
         *,
         allowed_privileged_intents: int = PRIVILEGED_INTENTS,
         interaction_deadline: float = 3.0,
+        reaction_time: float = 0.05,
     ):
         self.world = world or World.create()
+        # A person clicks a button no sooner than this after the message last changed: by then
+        # discord.py has read the HTTP response that made it and registered the message's view,
+        # which it does only after the stand-in recorded the message.
+        self.reaction_time = reaction_time
         self.gateway = Gateway(self.world, allowed_privileged_intents=allowed_privileged_intents)
         self.rest = RestApi(self.world, self.gateway, interaction_deadline=interaction_deadline)
         self.port = 0
@@ -52,7 +74,7 @@ class DiscordStandIn:
 
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         self.rest.add_routes(app)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
@@ -62,6 +84,7 @@ class DiscordStandIn:
         await site.start()
         self.port = self._runner.addresses[0][1]
         self.gateway.resume_url = f"ws://127.0.0.1:{self.port}/resume"
+        self.rest.cdn_base = f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
@@ -147,16 +170,127 @@ class DiscordStandIn:
     # --- acting as people -----------------------------------------------------------------------
 
     async def post_message(
-        self, author: User, content: str, *, channel: ChannelRef = "general"
+        self,
+        author: User,
+        content: str,
+        *,
+        channel: ChannelRef = "general",
+        reply_to: MessageRef | None = None,
+        ping_replied: bool = True,
     ) -> Json:
-        """`author` writes `content` in a channel; returns the message as Discord stored it."""
+        """`author` writes `content` in a channel or thread; returns the message as Discord
+        stored it.
+
+        With `reply_to` it is a reply (type 19) quoting that message, which must be in the same
+        channel. Like Discord's client, a reply pings the replied-to author by default (they are
+        added to `mentions`); `ping_replied=False` is the client's "@ off". A reply to a
+        webhook's message, such as an interaction response, can ping nobody, so it never does.
+        """
+        where = self._channel(channel)
+        extra: Json = {}
+        replied: Json | None = None
+        if reply_to is not None:
+            replied = self._existing(reply_to, ActionRefused)
+            if int(replied["channel_id"]) != where.id:
+                raise ActionRefused(
+                    f"message {replied['id']} is not in {where.name or 'the DM'}: Discord only "
+                    "lets people reply to a message in the channel they are writing in"
+                )
+            if replied["flags"] & EPHEMERAL:
+                raise ActionRefused(f"message {replied['id']} is ephemeral: it takes no replies")
+            extra = reference_to(replied)
         message = self.world.message_payload(
-            author=author, channel=self._channel(channel), content=content
+            author=author,
+            channel=where,
+            content=content,
+            message_type=REPLY_MESSAGE if replied else DEFAULT_MESSAGE,
+            extra=extra,
         )
+        if replied is not None and ping_replied:
+            replied_author = int(replied["author"]["id"])
+            mentioned = {int(user["id"]) for user in message["mentions"]}
+            pingable = "webhook_id" not in replied and replied_author != author.id
+            entry = self.world.mention(replied_author)
+            if pingable and replied_author not in mentioned and entry is not None:
+                message["mentions"].append(entry)
+        if isinstance(where, Thread):
+            where.count(message)
         self.rest.remember(message)
         self._require_session()
         await self.gateway.dispatch("MESSAGE_CREATE", message)
         return message
+
+    async def click_button(
+        self,
+        user: User,
+        message: MessageRef,
+        custom_id: str,
+        *,
+        channel: ChannelRef | None = None,
+    ) -> Interaction:
+        """`user` clicks the button `custom_id` on one of the bot's messages (in `channel`, when
+        given); InteractionRefused if Discord's client would not let them.
+
+        The message is looked up as it is now, so a click after an edit sees the edited buttons,
+        and a message from before the bot reconnected or restarted can still be clicked.
+        """
+        current = self._existing(message, InteractionRefused)
+        changed = [m.at for m in self.messages.matching(lambda m: m.payload["id"] == current["id"])]
+        if changed:
+            await asyncio.sleep(max(0.0, changed[-1] + self.reaction_time - time.monotonic()))
+            current = self._existing(current, InteractionRefused)  # as it is after the pause
+        where = self.world.channel(int(current["channel_id"]))
+        label = f"message {current['id']}"
+        if channel is not None and self._channel(channel).id != where.id:
+            raise InteractionRefused(f"{label} is not in {self._channel(channel).name}")
+        if int(current["author"]["id"]) != self.world.bot.id:
+            raise InteractionRefused(f"{label} was not sent by the bot, so no click reaches it")
+        if current["flags"] & EPHEMERAL:
+            viewer = int(current["interaction_metadata"]["user"]["id"])
+            if viewer != user.id:
+                raise InteractionRefused(f"{label} is ephemeral and only {viewer} can see it")
+        if where.is_dm:
+            if where.recipient is None or where.recipient.id != user.id:
+                raise InteractionRefused(f"{label} is in someone else's DM with the bot")
+        else:
+            try:
+                self.world.guild.member(user.id)
+            except KeyError:
+                raise InteractionRefused(f"{user.username} is not in the server") from None
+        button = find_button(current.get("components") or [], custom_id)
+        if button is None:
+            offered = [c.get("custom_id") for c in walk(current.get("components") or [])]
+            raise InteractionRefused(
+                f"{label} has no button {custom_id!r}; its custom_ids: {[c for c in offered if c]}"
+            )
+        if button.get("disabled"):
+            raise InteractionRefused(f"button {custom_id!r} of {label} is disabled")
+        interaction = new_interaction(
+            self.world, MESSAGE_COMPONENT, "", user, where, asyncio.get_running_loop().time()
+        )
+        interaction.message, interaction.custom_id = current, custom_id
+        self.rest.interactions[interaction.id] = interaction
+        self._require_session()
+        data = {"custom_id": custom_id, "component_type": BUTTON, "id": button["id"]}
+        await self.gateway.dispatch(
+            "INTERACTION_CREATE", interaction_payload(self.world, interaction, data)
+        )
+        return interaction
+
+    async def start_thread(self, user: User, message: MessageRef, name: str) -> Thread:
+        """`user` starts a public thread from `message`, as the client's "Create Thread" does.
+
+        The thread has the message's id; people and the bot can then post in it. Discord
+        dispatches THREAD_CREATE and updates the message with the thread. ActionRefused where
+        Discord would not start it (a second thread from one message, a DM, a thread...).
+        """
+        starter = self._existing(message, ActionRefused)
+        if not 1 <= len(name) <= 100:
+            raise ActionRefused(f"a thread name has 1 to 100 characters, not {len(name)}")
+        refusal = self.rest.thread_refusal(starter)
+        if refusal is not None:
+            raise ActionRefused(f"message {starter['id']}: {refusal.message}")
+        return await self.rest.open_thread(user, starter, name)
 
     async def invoke_command(
         self,
@@ -242,7 +376,8 @@ class DiscordStandIn:
         self.rest.interactions[interaction.id] = interaction
         self._require_session()
         await self.gateway.dispatch(
-            "INTERACTION_CREATE", interaction_payload(self.world, interaction, command, built)
+            "INTERACTION_CREATE",
+            interaction_payload(self.world, interaction, command_data(command, built)),
         )
         return interaction
 
@@ -301,6 +436,14 @@ class DiscordStandIn:
 
     def _channel(self, ref: ChannelRef) -> Channel:
         return ref if isinstance(ref, Channel) else self.world.channel(ref)
+
+    def _existing(self, ref: MessageRef, refused: type[ActionRefused]) -> Json:
+        """A message as it is now; `refused` when the stand-in knows of no such message."""
+        payload = ref.payload if isinstance(ref, BotMessage) else ref
+        current = self.rest.known_messages.get(int(payload["id"]))
+        if current is None:
+            raise refused(f"message {payload['id']} does not exist (or was deleted)")
+        return current
 
     def _require_session(self) -> None:
         if self.gateway.session is None:

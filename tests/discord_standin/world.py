@@ -26,6 +26,11 @@ DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 
+# Channel types and the flag a message gets once a thread is started from it.
+GUILD_TEXT, DM, PUBLIC_THREAD = 0, 1, 11
+HAS_THREAD = 1 << 5
+THREAD_AUTO_ARCHIVE_MINUTES = (60, 1440, 4320, 10080)
+
 # Permission bits the stand-in computes with.
 ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
@@ -174,13 +179,13 @@ class Channel:
             recipients = [self.recipient.payload()] if self.recipient else []
             return {
                 "id": str(self.id),
-                "type": 1,
+                "type": DM,
                 "last_message_id": None,
                 "recipients": recipients,
             }
         return {
             "id": str(self.id),
-            "type": 0,
+            "type": GUILD_TEXT,
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": self.position,
@@ -195,8 +200,54 @@ class Channel:
 
 
 @dataclass
+class Thread(Channel):
+    """A public thread (type 11) started from a message: Discord gives it the message's id."""
+
+    parent_id: int = 0
+    owner_id: int = 0
+    auto_archive_duration: int = 1440  # minutes without activity before Discord archives it
+    created: str = field(default_factory=iso_timestamp)
+    message_count: int = 0  # messages in it now (the starter message, in the parent, is not)
+    total_message_sent: int = 0  # messages ever sent in it
+    member_ids: set[int] = field(default_factory=set)
+    last_message_id: int | None = None
+
+    def payload(self) -> Json:
+        """The thread channel object of THREAD_CREATE, GUILD_CREATE's `threads` and REST."""
+        return {
+            "id": str(self.id),
+            "type": PUBLIC_THREAD,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(self.parent_id),
+            "owner_id": str(self.owner_id),
+            "name": self.name,
+            "last_message_id": None if self.last_message_id is None else str(self.last_message_id),
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "message_count": self.message_count,
+            "member_count": len(self.member_ids),
+            "total_message_sent": self.total_message_sent,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": self.auto_archive_duration,
+                "archive_timestamp": self.created,  # the last change of `archived`: creation
+                "locked": False,
+                "create_timestamp": self.created,
+            },
+        }
+
+    def count(self, message: Json) -> None:
+        """Count a new message in the thread and give it its `position`, as Discord does."""
+        message["position"] = self.total_message_sent
+        self.message_count += 1
+        self.total_message_sent += 1
+        self.last_message_id = int(message["id"])
+        self.member_ids.add(int(message["author"]["id"]))  # posting in a thread joins it
+
+
+@dataclass
 class Guild:
-    """A server with its roles, members and text channels."""
+    """A server with its roles, members, text channels and the threads started in them."""
 
     id: int
     name: str
@@ -204,6 +255,7 @@ class Guild:
     roles: list[Role] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
+    threads: list[Thread] = field(default_factory=list)
 
     def member(self, user_id: int) -> Member:
         """The membership of `user_id`; a KeyError names who is missing."""
@@ -266,7 +318,7 @@ class Guild:
             "member_count": len(self.members),
             "members": [member.payload() for member in visible_members],
             "channels": [channel.payload() for channel in self.channels],
-            "threads": [],
+            "threads": [thread.payload() for thread in self.threads],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
@@ -338,8 +390,8 @@ class World:
         raise KeyError(f"no role named {name!r}")
 
     def channel(self, name_or_id: str | int) -> Channel:
-        """A guild channel by name or id, or a DM channel by id."""
-        for channel in [*self.guild.channels, *self.dm_channels.values()]:
+        """A guild channel or thread by name or id, or a DM channel by id."""
+        for channel in [*self.guild.channels, *self.guild.threads, *self.dm_channels.values()]:
             if name_or_id in (channel.name, channel.id):
                 return channel
         raise KeyError(f"no channel {name_or_id!r}")
@@ -391,7 +443,7 @@ class World:
         extra: Json | None = None,
     ) -> Json:
         """A message as MESSAGE_CREATE and REST return it, mentions parsed from the content."""
-        mentioned = [self._mentioned_user(int(uid)) for uid in _MENTION.findall(content)]
+        mentioned = [self.mention(int(uid)) for uid in _MENTION.findall(content)]
         data: Json = {
             "id": str(self.snowflakes.next()),
             "channel_id": str(channel.id),
@@ -416,8 +468,9 @@ class World:
         data.update(extra or {})
         return data
 
-    def _mentioned_user(self, user_id: int) -> Json | None:
-        # Discord only lists mentions of users it can resolve, each with its guild member.
+    def mention(self, user_id: int) -> Json | None:
+        """A user as a message's `mentions` lists them, with their guild member; None for a
+        user Discord cannot resolve, which it leaves out."""
         try:
             member = self.guild.member(user_id)
         except KeyError:

@@ -1,0 +1,153 @@
+"""The bot's records (replies, declines, votes) written on one worker thread of their own.
+
+The event loop never waits on the database: a reply is recorded in the background while it is
+sent, and votes and `/insights` await the worker without blocking other answers. One thread
+keeps the writes in order, so a vote always lands after the reply it is about. Whatever the
+database does (locked, read-only, full, corrupt), answering goes on: the failure is logged and
+the person voting is told to try later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from bot.engine import Citation, Reply
+from bot.insights import Insights, gather_insights
+from bot.storage import (
+    CitedPassage,
+    ReplyRecord,
+    Storage,
+    StorageError,
+    UnknownReply,
+    VoteOutcome,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DAY = 86_400.0
+
+
+def new_reply_id() -> str:
+    """A fresh id for a reply, carried by its vote buttons."""
+    return uuid.uuid4().hex
+
+
+def reply_record(
+    reply_id: str,
+    question: str,
+    reply: Reply,
+    corpus_version: str,
+    *,
+    guild_id: int | None,
+    channel_id: int | None,
+) -> ReplyRecord:
+    """What is kept of one reply: the question, what was cited, and where and when."""
+    return ReplyRecord(
+        id=reply_id,
+        question=question,
+        answered=reply.answered,
+        citations=tuple(_passage(c) for c in reply.citations),
+        corpus_version=corpus_version,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        asker=None,  # the pseudonym is worked out on the worker, which reads the salt
+        at=time.time(),
+    )
+
+
+def _passage(citation: Citation) -> CitedPassage:
+    return CitedPassage(
+        article_id=citation.article_id,
+        paragraph=citation.paragraph,
+        start=citation.start,
+        end=citation.end,
+        quote=citation.quote,
+    )
+
+
+class RecordKeeper:
+    """Storage behind a single worker thread, with every failure logged rather than raised."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+
+    async def start(self) -> None:
+        """Bring the schema up to date and delete expired records; a broken database is logged
+        and the bot answers all the same (every later call tries the schema again)."""
+        try:
+            version = await self._run(self.storage.migrate)
+            deleted = await self._run(self.storage.delete_expired)
+        except StorageError as error:
+            log.error("records: the database cannot be used (%s): %s", error.problem, error.detail)
+            return
+        log.info("records: schema version %d, %d expired record(s) deleted", version, deleted)
+
+    async def delete_expired(self) -> None:
+        """Apply the retention period now."""
+        try:
+            deleted = await self._run(self.storage.delete_expired)
+        except StorageError as error:
+            log.error("records: could not delete expired records (%s): %s", error.problem, error)
+            return
+        if deleted:
+            log.info("records: %d expired record(s) deleted", deleted)
+
+    def record_reply(self, record: ReplyRecord, asker_id: int | None) -> None:
+        """Keep a reply, in the background, the asker only as a pseudonym."""
+
+        def write() -> None:
+            try:
+                kept = record
+                if asker_id is not None:
+                    kept = dataclasses.replace(record, asker=self.storage.pseudonym(asker_id))
+                self.storage.record_reply(kept)
+            except StorageError as error:
+                log.error("records: a reply was not saved (%s): %s", error.problem, error.detail)
+            except Exception:  # a bug: nobody awaits this write, so say it here
+                log.exception("records: a reply was not saved")
+
+        try:
+            self._worker.submit(write)
+        except RuntimeError:  # closed: the bot is stopping and this reply came too late
+            log.warning("records: a reply after shutdown was not saved")
+
+    async def vote(self, reply_id: str, voter_id: int, helpful: bool) -> VoteOutcome | None:
+        """Record a vote: how it changed the person's vote, or None when it could not be saved
+        (raises UnknownReply for a reply that is not on record)."""
+        try:
+            return await self._run(lambda: self.storage.record_vote(reply_id, voter_id, helpful))
+        except UnknownReply:
+            raise
+        except StorageError as error:
+            log.error("records: a vote was not saved (%s): %s", error.problem, error.detail)
+            return None
+
+    async def insights(self, days: float) -> Insights:
+        """What was asked and voted over the last `days` days; StorageError when unreadable."""
+        until = time.time()
+        since = until - days * DAY
+
+        def read() -> Insights:
+            replies = self.storage.replies_since(since)
+            tallies = self.storage.vote_tallies(since)
+            return gather_insights(replies, tallies, since, until)
+
+        return await self._run(read)
+
+    async def close(self) -> None:
+        """Finish the writes already asked for, then close the database."""
+        await asyncio.to_thread(self._worker.shutdown, wait=True)
+        self.storage.close()

@@ -1,0 +1,251 @@
+"""What the community asked: the questions the articles could not answer, grouped when they ask
+the same thing in other words, the answers people found unhelpful, and counts per article.
+
+Shared by `/insights` and `articlebot insights`; it reads records, never the database itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.engine import Engine
+from bot.engine.markup import DISCORD_MESSAGE_LIMIT
+from bot.engine.thesaurus import synonyms
+from bot.engine.tokenizer import QUESTION_FRAMING, base_terms, normalize
+from bot.storage import CitedPassage, ReplyRecord, VoteTally
+
+# Two questions ask the same thing when this share of the longer one's content words meet the
+# other's, as the same word or a synonym ("who requested it" and "who asked for it").
+SAME_QUESTION_SHARE = 0.6
+# How many other wordings of a grouped question the summary shows.
+WORDINGS_SHOWN = 3
+# The most rows of each list a message tries before dropping rows to fit Discord's limit.
+ROWS_SHOWN = 10
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionGroup:
+    """Unanswered questions that ask the same thing: how often, in which words."""
+
+    question: str  # the most frequent wording
+    count: int
+    wordings: tuple[str, ...]  # the other wordings, most frequent first
+    related: CitedPassage | None  # the passage offered as "maybe related", if any
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCounts:
+    """How one article fared: questions it answered, declines that pointed to it, votes."""
+
+    article_id: str
+    answered: int
+    related: int
+    helpful: int
+    not_helpful: int
+
+
+@dataclass(frozen=True, slots=True)
+class Insights:
+    """Everything `/insights` shows, over the period from `since` to `until` (unix times)."""
+
+    since: float
+    until: float
+    questions: int
+    answered: int
+    declined: int
+    helpful: int
+    not_helpful: int
+    unanswered: tuple[QuestionGroup, ...]
+    unhelpful: tuple[VoteTally, ...]  # answers with at least one "Not helpful", most first
+    articles: tuple[ArticleCounts, ...]
+
+    @property
+    def days(self) -> int:
+        """The period's length in whole days."""
+        return max(1, round((self.until - self.since) / DAY))
+
+
+def gather_insights(
+    replies: Sequence[ReplyRecord], tallies: Sequence[VoteTally], since: float, until: float
+) -> Insights:
+    """Insights from the replies given and the votes cast over a period."""
+    declined = [r for r in replies if not r.answered]
+    unhelpful = sorted(
+        (t for t in tallies if t.not_helpful),
+        key=lambda t: (-t.not_helpful, t.helpful, t.reply.at),
+    )
+    return Insights(
+        since=since,
+        until=until,
+        questions=len(replies),
+        answered=len(replies) - len(declined),
+        declined=len(declined),
+        helpful=sum(t.helpful for t in tallies),
+        not_helpful=sum(t.not_helpful for t in tallies),
+        unanswered=tuple(group_questions(declined)),
+        unhelpful=tuple(unhelpful),
+        articles=tuple(_article_counts(replies, tallies)),
+    )
+
+
+def group_questions(declined: Iterable[ReplyRecord]) -> list[QuestionGroup]:
+    """Declined questions grouped when they ask the same thing, the most frequent first."""
+    groups: list[tuple[frozenset[str], list[ReplyRecord]]] = []
+    for reply in declined:
+        words = _content_words(reply.question)
+        match = next((g for g in groups if _same_question(words, g[0])), None)
+        if match is None:
+            groups.append((words, [reply]))
+        else:
+            match[1].append(reply)
+    found = []
+    for _, members in groups:
+        wordings = Counter(_wording(r.question) for r in members)
+        ranked = [w for w, _ in sorted(wordings.items(), key=lambda item: -item[1])]
+        first = next(r for r in members if _wording(r.question) == ranked[0])
+        found.append(
+            QuestionGroup(
+                question=first.question,
+                count=len(members),
+                wordings=tuple(
+                    next(r.question for r in members if _wording(r.question) == w)
+                    for w in ranked[1 : 1 + WORDINGS_SHOWN]
+                ),
+                related=first.citations[0] if first.citations else None,
+            )
+        )
+    found.sort(key=lambda g: -g.count)  # stable: among equals, the one asked first
+    return found
+
+
+def _wording(question: str) -> str:
+    """A question as people would call it the same words: case, spaces and end marks aside."""
+    return " ".join(normalize(question).casefold().split()).rstrip("?!. ")
+
+
+def _content_words(question: str) -> frozenset[str]:
+    """What a question is about: its stems, without the words that only frame a question."""
+    words = frozenset(base_terms(question)) - QUESTION_FRAMING
+    return words or frozenset({_wording(question)})
+
+
+def _same_question(words: frozenset[str], other: frozenset[str]) -> bool:
+    """Whether two questions' content words mostly meet, as themselves or as synonyms."""
+
+    def meets(word: str, others: frozenset[str]) -> bool:
+        return word in others or any(s in others for s in synonyms(word))
+
+    met = sum(meets(w, other) for w in words)
+    return met >= SAME_QUESTION_SHARE * max(len(words), len(other))
+
+
+def _article_counts(
+    replies: Sequence[ReplyRecord], tallies: Sequence[VoteTally]
+) -> list[ArticleCounts]:
+    """Per article: answers resting on it, declines offering it, votes on its answers."""
+    answered: Counter[str] = Counter()
+    related: Counter[str] = Counter()
+    helpful: Counter[str] = Counter()
+    not_helpful: Counter[str] = Counter()
+    for reply in replies:
+        if reply.citations:
+            (answered if reply.answered else related)[reply.citations[0].article_id] += 1
+    for tally in tallies:
+        if tally.reply.citations:
+            article = tally.reply.citations[0].article_id
+            helpful[article] += tally.helpful
+            not_helpful[article] += tally.not_helpful
+    ids = sorted(
+        set(answered) | set(related) | set(helpful) | set(not_helpful),
+        key=lambda a: (-(answered[a] + related[a]), a),
+    )
+    return [ArticleCounts(a, answered[a], related[a], helpful[a], not_helpful[a]) for a in ids]
+
+
+def render_insights(engine: Engine, insights: Insights) -> str:
+    """prompts/insights.j2 with as many rows as fit in one Discord message."""
+    for rows in range(ROWS_SHOWN, 0, -1):
+        text = engine.prompts.render("insights", insights=insights, rows=rows)
+        if len(text) <= DISCORD_MESSAGE_LIMIT:
+            return text
+    return engine.render("insights", insights=insights, rows=0)
+
+
+CSV_COLUMNS = (
+    "list",
+    "count",
+    "question",
+    "other_wordings",
+    "answered",
+    "helpful",
+    "not_helpful",
+    "article",
+    "paragraph",
+    "start",
+    "end",
+    "quote",
+)
+
+
+def insights_csv(insights: Insights) -> str:
+    """The full lists as CSV: every unanswered question group, every answer voted unhelpful,
+    and the counts per article."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for group in insights.unanswered:
+        writer.writerow(
+            [
+                "unanswered",
+                group.count,
+                group.question,
+                " | ".join(group.wordings),
+                "no",
+                "",
+                "",
+                *_passage_columns(group.related),
+            ]
+        )
+    for tally in insights.unhelpful:
+        writer.writerow(
+            [
+                "not_helpful",
+                tally.helpful + tally.not_helpful,
+                tally.reply.question,
+                "",
+                "yes" if tally.reply.answered else "no",
+                tally.helpful,
+                tally.not_helpful,
+                *_passage_columns(tally.reply.citations[0] if tally.reply.citations else None),
+            ]
+        )
+    for counts in insights.articles:
+        writer.writerow(
+            [
+                "article",
+                counts.answered + counts.related,
+                "",
+                "",
+                counts.answered,
+                counts.helpful,
+                counts.not_helpful,
+                counts.article_id,
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _passage_columns(passage: CitedPassage | None) -> list[object]:
+    if passage is None:
+        return ["", "", "", "", ""]
+    return [passage.article_id, passage.paragraph, passage.start, passage.end, passage.quote]

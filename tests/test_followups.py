@@ -1,0 +1,96 @@
+"""Follow-up questions are read with the exchange before them; questions that stand on their
+own are answered the same whatever came before."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.engine import Citation, Engine, FollowUp
+
+FIRST = "What meeting does China oppose?"
+
+
+def after_first(engine: Engine) -> FollowUp:
+    return FollowUp.after(FIRST, engine.ask(FIRST))
+
+
+def test_a_follow_up_finds_its_answer_with_the_question_before_it(seed_engine: Engine) -> None:
+    alone = seed_engine.ask("When's it happening?")
+    followed = seed_engine.ask("When's it happening?", after_first(seed_engine))
+    assert not alone.answered
+    assert followed.answered
+    assert "which will be held on Thursday" in followed.citations[0].quote
+
+
+def test_the_exchange_followed_keeps_what_its_reply_cited(seed_engine: Engine) -> None:
+    exchange = after_first(seed_engine)
+    assert exchange.question == FIRST
+    assert exchange.citations and exchange.citations[0].quote.startswith("China opposes")
+    declined = seed_engine.ask("What is the GDP of Japan?")
+    assert FollowUp.after("What is the GDP of Japan?", declined).citations == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who wrote this?",
+        "How many votes are needed to move ahead?",
+        "What did the United States accuse China of in March?",
+        "What does DPRK stand for?",
+    ],
+)
+def test_a_question_that_stands_on_its_own_is_not_bent_by_the_one_before(
+    seed_engine: Engine, question: str
+) -> None:
+    assert seed_engine.ask(question, after_first(seed_engine)) == seed_engine.ask(question)
+
+
+def test_a_follow_up_about_something_the_article_never_mentions_is_declined(
+    seed_engine: Engine,
+) -> None:
+    reply = seed_engine.ask("What did Russia say about it?", after_first(seed_engine))
+    assert not reply.answered
+    assert "Russia" in reply.text
+
+
+def test_a_follow_up_to_a_passage_no_longer_loaded_is_read_with_the_question_alone(
+    seed_engine: Engine,
+) -> None:
+    gone = Citation(1, "removed-article", "Gone", 3, "It was held on Friday.", "x.txt", 0, 22)
+    reply = seed_engine.ask("When's it happening?", FollowUp(FIRST, (gone,)))
+    assert reply == seed_engine.ask("When's it happening?", FollowUp(FIRST))
+    assert reply.answered
+
+
+def test_ask_json_follows_a_question(seed_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["ask", "--corpus", str(seed_corpus), "--json", "--follows", FIRST, "When's it happening?"]
+    )
+    assert code == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    reply = json.loads(line)
+    assert reply["question"] == "When's it happening?"
+    assert reply["answered"] is True
+    assert "held on Thursday" in reply["citations"][0]["quote"]
+
+
+def test_chat_reads_each_line_as_a_follow_up_of_the_one_before(seed_corpus: Path) -> None:
+    lines = f"{FIRST}\nWhen's it happening?\nWho wrote this?\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--corpus", str(seed_corpus)],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    replies = result.stdout.strip().split("\n\n")
+    assert "China opposes a planned" in replies[0]
+    assert "held on Thursday" in result.stdout.split("China opposes a planned", 1)[1]
+    assert "By Michelle Nichols" in result.stdout

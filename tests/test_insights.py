@@ -1,0 +1,146 @@
+"""Insights: unanswered questions grouped when they ask the same thing, unhelpful answers,
+counts per article; the same from `/insights` and `articlebot insights`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+import pytest
+from corpora import PROMPTS
+
+from bot.cli import main
+from bot.engine import Engine
+from bot.engine.markup import DISCORD_MESSAGE_LIMIT
+from bot.insights import gather_insights, group_questions, insights_csv, render_insights
+from bot.storage import CitedPassage, ReplyRecord, Storage
+
+NOW = 1_790_000_000.0
+SEED = "reuters-china-un-north-korea-rights"
+PASSAGE = CitedPassage(
+    SEED, 2, 350, 440, "The United States, Albania and Japan requested the meeting"
+)
+
+
+def reply(
+    n: int, question: str, *, answered: bool = False, at: float = NOW, cited: bool = True
+) -> ReplyRecord:
+    return ReplyRecord(
+        id=f"{n:032x}",
+        question=question,
+        answered=answered,
+        citations=(PASSAGE,) if cited else (),
+        corpus_version="v1",
+        guild_id=1,
+        channel_id=2,
+        asker=None,
+        at=at,
+    )
+
+
+def test_questions_asking_the_same_in_other_words_are_grouped() -> None:
+    declined = [
+        reply(1, "What does the meeting cost?"),
+        reply(2, "what's the price of the meeting"),
+        reply(3, "Who asked for the vote?"),
+        reply(4, "What does the meeting cost?"),
+        reply(5, "who requested the vote"),
+        reply(6, "What is the weather on Mars?"),
+        reply(7, "WHAT DOES THE MEETING COST"),
+    ]
+    groups = group_questions(declined)
+    assert [(g.question, g.count) for g in groups] == [
+        ("What does the meeting cost?", 4),
+        ("Who asked for the vote?", 2),
+        ("What is the weather on Mars?", 1),
+    ]
+    assert groups[0].wordings == ("what's the price of the meeting",)
+    assert groups[1].wordings == ("who requested the vote",)
+    assert groups[0].related == PASSAGE
+
+
+def test_insights_count_questions_votes_and_articles() -> None:
+    replies = [
+        reply(1, "Who requested the meeting?", answered=True),
+        reply(2, "What is the weather on Mars?", cited=False),
+        reply(3, "How many votes are needed?"),
+    ]
+    insights = gather_insights(replies, [], NOW - 7 * 86_400, NOW)
+    assert (insights.questions, insights.answered, insights.declined) == (3, 1, 2)
+    assert insights.days == 7
+    (article,) = insights.articles
+    assert (article.article_id, article.answered, article.related) == (SEED, 1, 1)
+
+
+def test_the_summary_fits_a_discord_message_and_the_csv_holds_every_row(
+    seed_engine: Engine,
+) -> None:
+    declined = [reply(n, f"Is zq{n:03d}x in the article?") for n in range(300)]
+    insights = gather_insights(declined, [], NOW - 86_400, NOW)
+    assert len(insights.unanswered) == 300
+    text = render_insights(seed_engine, insights)
+    assert len(text) <= DISCORD_MESSAGE_LIMIT
+    assert "Is zq000x in the article?" in text
+    assert "more in the attached list" in text
+    rows = list(csv.DictReader(io.StringIO(insights_csv(insights))))
+    assert sum(row["list"] == "unanswered" for row in rows) == 300
+
+
+def stored(data_dir: Path) -> Storage:
+    storage = Storage.for_data_dir(data_dir)
+    now = time.time()
+    storage.record_reply(reply(1, "Who requested the meeting?", answered=True, at=now))
+    storage.record_reply(reply(2, "What is the weather on Mars?", at=now, cited=False))
+    storage.record_reply(reply(3, "what's the weather like on mars", at=now, cited=False))
+    storage.record_vote(f"{1:032x}", 1111, helpful=False)
+    return storage
+
+
+def test_articlebot_insights_prints_the_summary_and_writes_the_csv(
+    seed_corpus: Path,
+    records_in_tmp_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stored(records_in_tmp_path).close()
+    table = tmp_path / "insights.csv"
+    code = main(["insights", "--corpus", str(seed_corpus), "--since", "7", "--csv", str(table)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "What is the weather on Mars? ×2" in out
+    assert "Who requested the meeting? (1 not helpful, 0 helpful)" in out
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert {row["list"] for row in rows} == {"unanswered", "not_helpful", "article"}
+
+
+def test_articlebot_forget_deletes_one_persons_votes(
+    records_in_tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage = stored(records_in_tmp_path)
+    storage.record_vote(f"{2:032x}", 2222, helpful=True)
+    storage.close()
+    assert main(["forget", "1111"]) == 0
+    assert "deleted 1 record(s)" in capsys.readouterr().out
+    storage = Storage.for_data_dir(records_in_tmp_path)
+    tallies = storage.vote_tallies(0)
+    storage.close()
+    assert [(t.helpful, t.not_helpful) for t in tallies] == [(1, 0)]
+
+
+def test_check_reports_the_records_and_fails_on_a_damaged_database(
+    seed_corpus: Path, records_in_tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--corpus", str(seed_corpus)]) == 0
+    assert "records:" in capsys.readouterr().out
+    database = next(records_in_tmp_path.glob("*.sqlite3"))
+    database.write_bytes(b"this is not a database" * 100)
+    for leftover in records_in_tmp_path.glob("*.sqlite3-*"):
+        leftover.unlink()
+    assert main(["check", "--corpus", str(seed_corpus)]) == 1
+    assert "records: cannot be used (corrupt)" in capsys.readouterr().out
+
+
+def test_insights_template_is_shipped() -> None:
+    assert (PROMPTS / "insights.j2").is_file()
