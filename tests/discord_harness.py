@@ -77,8 +77,10 @@ class HookedEngine(Engine):
 
 
 def settings_for(standin: DiscordStandIn, corpus_dir: Path, **overrides: Any) -> Settings:
-    """Settings that point the bot at the stand-in, without cooldowns unless asked."""
+    """Settings that point the bot at the stand-in, without cooldowns unless asked, keeping its
+    records in DATA_DIR (each test's own folder, see conftest.py)."""
     values: dict[str, Any] = {
+        "data_dir": Path(os.environ["DATA_DIR"]),
         "discord_token": standin.token,
         "corpus_dir": corpus_dir,
         "prompts_dir": PROMPTS,
