@@ -1,9 +1,10 @@
-"""Load through the Discord stand-in: a crowd asks hundreds of questions in a few seconds while a
-moderator reloads twice, over real sockets. Prints how every question ended, the time from
-question to reply (p50, p99, worst), and the worst stall of the bot's event loop.
+"""Load through the Discord stand-in: a crowd asks hundreds of questions in a few seconds, replies
+to answers with follow-ups and votes on them, while a moderator reloads twice, over real
+sockets. Prints how every question ended, the time from question to reply (p50, p99, worst),
+and the worst stall of the bot's event loop.
 
 Run: python bench/load.py [--people 50] [--questions 500] [--seconds 10] [--cooldown 1]
-                         [--reloads 2]
+                         [--reloads 2] [--no-follow-ups] [--no-votes]
 
 The stand-in and the crowd run on a thread and event loop of their own, so the stall measured is
 the bot's (though both threads share one interpreter lock, as any Python process would).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
@@ -26,7 +28,13 @@ from typing import Any, TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from discord_harness import LIGHTHOUSE, LOAD_QUESTIONS, reply_kind, settings_for  # noqa: E402
+from discord_harness import (  # noqa: E402
+    LIGHTHOUSE,
+    LOAD_FOLLOW_UPS,
+    LOAD_QUESTIONS,
+    reply_kind,
+    settings_for,
+)
 from discord_standin import DiscordStandIn  # noqa: E402
 from discord_standin.client import running  # noqa: E402
 from discord_standin.crowd import Crowd, Reckoning  # noqa: E402
@@ -95,7 +103,7 @@ def report(reckoning: Reckoning, elapsed: float, stalls: list[float]) -> None:
     print(f"  {'lost':<24}{len(reckoning.lost):5d}")
     print(f"  {'answered twice':<24}{len(reckoning.repeated):5d}")
     print("question to reply:")
-    for way in ("mention", "ask", "reload"):
+    for way in ("mention", "ask", "follow-up", "vote", "reload"):
         latencies = sorted(
             got[0].at - asked.at
             for asked, got in reckoning.replies.items()
@@ -110,12 +118,12 @@ def report(reckoning: Reckoning, elapsed: float, stalls: list[float]) -> None:
             else " " * 14
         )
         print(
-            f"  {way:<8} n={len(latencies):4d}  p50 {milliseconds(p50)}  {p99}"
+            f"  {way:<9} n={len(latencies):4d}  p50 {milliseconds(p50)}  {p99}"
             f"  worst {milliseconds(latencies[-1])}"
         )
     every = reckoning.latencies()
     print(
-        f"  {'all':<8} n={len(every):4d}  p50 {milliseconds(statistics.median(every))}"
+        f"  {'all':<9} n={len(every):4d}  p50 {milliseconds(statistics.median(every))}"
         f"  p99 {milliseconds(statistics.quantiles(every, n=100)[98])}"
     )
     worst = sorted(stalls, reverse=True)
@@ -133,6 +141,8 @@ async def main(args: argparse.Namespace) -> int:
     crowd = Crowd(standin, args.people, seed=args.seed)
     corpus = Path(tempfile.mkdtemp(prefix="articlebot-load-")) / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
+    # The votes and replies go to a database of their own, beside the corpus copy.
+    os.environ["DATA_DIR"] = str(corpus.parent / "data")
     lighthouse = corpus / "harbour-lighthouse.txt"
 
     def change_corpus(reload_number: int) -> None:
@@ -160,6 +170,8 @@ async def main(args: argparse.Namespace) -> int:
                     seconds=args.seconds,
                     reloads=args.reloads,
                     before_reload=change_corpus,
+                    follow_ups=LOAD_FOLLOW_UPS if args.follow_ups else (),
+                    votes=args.votes,
                 )
             )
             reckoning = await other.run(crowd.reckon(timeout=120))
@@ -180,4 +192,8 @@ if __name__ == "__main__":
     parser.add_argument("--cooldown", type=float, default=1.0, help="seconds between questions")
     parser.add_argument("--reloads", type=int, default=2, help="reloads in the middle")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-follow-ups", dest="follow_ups", action="store_false", help="no replies to answers"
+    )
+    parser.add_argument("--no-votes", dest="votes", action="store_false", help="no votes")
     sys.exit(asyncio.run(main(parser.parse_args())))

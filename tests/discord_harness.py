@@ -52,6 +52,8 @@ LOAD_QUESTIONS = [
     "What is the weather like on Mars?",
     "How many people fled North Korea?",
 ]
+# What the crowd replies to the bot's answers with: follow-ups, and a question standing alone.
+LOAD_FOLLOW_UPS = ["When's it happening?", "Who asked for it?", "Why?", "Who wrote this?"]
 
 
 def fresh_corpus(tmp_path: Path, *, lighthouse: bool = True) -> Path:

@@ -6,13 +6,16 @@ reports how long answers took and how long the event loop stalled.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from discord_harness import (
     LIGHTHOUSE,
+    LOAD_FOLLOW_UPS,
     LOAD_QUESTIONS,
     fresh_corpus,
+    render,
     reply_kind,
     serving,
     settings_for,
@@ -30,7 +33,7 @@ def corpus_dir(tmp_path: Path) -> Path:
     return fresh_corpus(tmp_path, lighthouse=False)
 
 
-async def test_fifty_people_asking_five_hundred_questions_through_two_reloads_lose_none(
+async def test_fifty_people_asking_following_up_and_voting_through_two_reloads_lose_nothing(
     standin: DiscordStandIn, corpus_dir: Path
 ) -> None:
     crowd = Crowd(standin, 50, seed=1)
@@ -45,7 +48,15 @@ async def test_fifty_people_asking_five_hundred_questions_through_two_reloads_lo
     # A short cooldown, so that some of the crowd asks too soon and is told so.
     settings = settings_for(standin, corpus_dir, question_cooldown_seconds=0.1)
     async with serving(standin, settings):
-        await crowd.storm(LOAD_QUESTIONS, 500, seconds=2.0, reloads=2, before_reload=change_corpus)
+        await crowd.storm(
+            LOAD_QUESTIONS,
+            500,
+            seconds=2.0,
+            reloads=2,
+            before_reload=change_corpus,
+            follow_ups=LOAD_FOLLOW_UPS,
+            votes=True,
+        )
         reckoning = await crowd.reckon(timeout=60)
     assert len(reckoning.replies) == 502
     assert not reckoning.lost, f"{len(reckoning.lost)} lost, e.g. {reckoning.lost[:3]}"
@@ -53,3 +64,12 @@ async def test_fifty_people_asking_five_hundred_questions_through_two_reloads_lo
     kinds = reckoning.count(reply_kind)
     assert kinds["reloaded"] == 2 and kinds["failure"] == 0
     assert kinds["answer"] + kinds["cooldown"] == 500
+    ways = Counter(asked.way for asked in reckoning.replies)
+    assert ways["follow-up"] > 50 and ways["vote"] > 50
+    thanks = {
+        render("discord_vote_thanks", helpful=helpful, outcome=outcome)
+        for helpful in (True, False)
+        for outcome in ("new", "changed", "same")
+    }
+    votes = [got[0] for asked, got in reckoning.replies.items() if asked.way == "vote"]
+    assert all(reply.ephemeral and reply.content in thanks for reply in votes)

@@ -1,5 +1,6 @@
-"""A crowd: many people asking the bot at once, by mention and by `/ask`, and the reckoning of
-what came back for each question. Used by the load test and by bench/load.py."""
+"""A crowd: many people asking the bot at once, by mention and by `/ask`, following up its
+answers and voting on them, and the reckoning of what came back for each. Used by the load test
+and by bench/load.py."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .rest import BotMessage
 from .server import DiscordStandIn
 from .world import User
 
-Way = Literal["mention", "ask"]
+Way = Literal["mention", "ask", "follow-up", "vote"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,30 @@ class Crowd:
         self.asked.append(asked)
         return asked
 
+    async def follow_up(self, person: User, answer: BotMessage, question: str) -> Asked:
+        """`person` replies to one of the bot's answers with a follow-up question."""
+        at = time.monotonic()
+        message = await self.standin.post_message(person, question, reply_to=answer)
+        asked = Asked(person, "follow-up", question, at, ("message", int(message["id"])))
+        self.asked.append(asked)
+        return asked
+
+    async def vote(self, person: User, answer: BotMessage) -> Asked:
+        """`person` presses one of the vote buttons under one of the bot's answers."""
+        at = time.monotonic()
+        button = self._random.choice(answer.buttons)
+        click = await self.standin.click_button(person, answer, button["custom_id"])
+        asked = Asked(person, "vote", button["label"], at, ("interaction", click.id))
+        self.asked.append(asked)
+        return asked
+
+    def _answers(self) -> list[BotMessage]:
+        """The bot's answers so far that people can reply to and vote on: public replies in the
+        channel, with buttons."""
+        return self.standin.messages.matching(
+            lambda m: m.via == "channel" and not m.ephemeral and bool(m.buttons)
+        )
+
     async def reload(self) -> Asked:
         """The moderator runs `/reload`."""
         at = time.monotonic()
@@ -95,9 +120,13 @@ class Crowd:
         seconds: float,
         reloads: int = 0,
         before_reload: Callable[[int], Awaitable[None] | None] = lambda _: None,
+        follow_ups: Sequence[str] = (),
+        votes: bool = False,
     ) -> None:
         """`count` questions from random people, half by mention and half by `/ask`, spread
-        at random over about `seconds`; `reloads` reloads evenly in the middle of it."""
+        at random over about `seconds`; `reloads` reloads evenly in the middle of it. With
+        `follow_ups` and `votes`, a quarter each of them are instead a reply to an earlier answer
+        asking one of `follow_ups`, and a press of one of its vote buttons."""
         times = sorted(self._random.uniform(0, seconds) for _ in range(count))
         reload_after = {round(count * (n + 1) / (reloads + 1)) for n in range(reloads)}
         start = time.monotonic()
@@ -110,8 +139,16 @@ class Crowd:
             delay = start + due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            way: Way = "mention" if index % 2 == 0 else "ask"
-            await self.ask(self._random.choice(self.people), way, self._random.choice(questions))
+            person = self._random.choice(self.people)
+            answers = self._answers() if (follow_ups or votes) else []
+            if follow_ups and answers and index % 4 == 2:
+                answer = self._random.choice(answers)
+                await self.follow_up(person, answer, self._random.choice(follow_ups))
+            elif votes and answers and index % 4 == 3:
+                await self.vote(person, self._random.choice(answers))
+            else:
+                way: Way = "mention" if index % 2 == 0 else "ask"
+                await self.ask(person, way, self._random.choice(questions))
 
     async def reckon(self, *, timeout: float = 60.0) -> Reckoning:
         """Wait until every question has a reply (or `timeout` passes), then one round trip
