@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from discord_harness import mention, render, serving, settings_for
 from discord_standin import BotMessage, DiscordStandIn, InteractionRefused, User
 
 from bot.discord import ArticleBot
+from bot.discord.records import RecordKeeper, new_reply_id
 from bot.engine import Engine
 from bot.storage import Storage
 
@@ -326,3 +328,26 @@ def test_the_bot_is_built_with_the_records_the_settings_name(
 
     bot = ArticleBot(load_settings(corpus_dir=corpus_dir), engine)
     assert bot.records.storage.status().startswith(str(records_in_tmp_path))
+
+
+async def test_a_vote_on_an_answer_whose_record_was_lost_says_it_could_not_be_saved(
+    standin: DiscordStandIn, corpus_dir: Path, records_in_tmp_path: Path
+) -> None:
+    alice = standin.world.add_member("alice")
+    async with serving(standin, settings_for(standin, corpus_dir)) as bot:
+        answer = await ask(standin, bot, alice, FIRST)
+        # The answer's record is gone, as when the database failed while it was given.
+        storage = Storage.for_data_dir(records_in_tmp_path)
+        assert storage.forget(alice.id) == 1
+        storage.close()
+        unsaved = await vote(standin, alice, answer, "Helpful")
+    assert unsaved.content == render("discord_vote_failed", unknown=False)
+
+
+def test_reply_ids_tell_a_reply_older_than_the_records_are_kept(records_in_tmp_path: Path) -> None:
+    keeper = RecordKeeper(Storage.for_data_dir(records_in_tmp_path, retention_days=90))
+    now = time.time()
+    recent, old = new_reply_id(now - 89 * 86_400), new_reply_id(now - 91 * 86_400)
+    assert len(recent) == 32 and int(recent, 16) >= 0
+    assert new_reply_id(now) != new_reply_id(now)
+    assert not keeper.expired(recent) and keeper.expired(old)

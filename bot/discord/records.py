@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -36,9 +36,16 @@ T = TypeVar("T")
 DAY = 86_400.0
 
 
-def new_reply_id() -> str:
-    """A fresh id for a reply, carried by its vote buttons."""
-    return uuid.uuid4().hex
+def new_reply_id(now: float | None = None) -> str:
+    """A fresh id for a reply, carried by its vote buttons: 32 hex digits, the first 8 the
+    time it was made, so a vote on a reply that is not on record can tell why."""
+    made = int(time.time() if now is None else now)
+    return f"{made:08x}{secrets.token_hex(12)}"
+
+
+def reply_age(reply_id: str, now: float | None = None) -> float:
+    """Seconds since the reply with this id was made."""
+    return (time.time() if now is None else now) - int(reply_id[:8], 16)
 
 
 def reply_record(
@@ -123,6 +130,10 @@ class RecordKeeper:
             self._worker.submit(write)
         except RuntimeError:  # closed: the bot is stopping and this reply came too late
             log.warning("records: a reply after shutdown was not saved")
+
+    def expired(self, reply_id: str) -> bool:
+        """Whether a reply is older than the records are kept (so it is not on record)."""
+        return reply_age(reply_id) > self.storage.retention_days * DAY
 
     async def vote(self, reply_id: str, voter_id: int, helpful: bool) -> VoteOutcome | None:
         """Record a vote: how it changed the person's vote, or None when it could not be saved

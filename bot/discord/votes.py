@@ -60,7 +60,11 @@ class VoteButton(
             try:
                 outcome = await bot.records.vote(self.reply_id, interaction.user.id, self.helpful)
             except UnknownReply:
-                text = engine.render("discord_vote_failed", unknown=True)
+                # Expired, or never saved: the database failed when the answer was given.
+                expired = bot.records.expired(self.reply_id)
+                if not expired:
+                    log.warning("a vote on reply %s, which was never saved", self.reply_id)
+                text = engine.render("discord_vote_failed", unknown=expired)
             else:
                 if outcome is None:
                     text = engine.render("discord_vote_failed", unknown=False)
