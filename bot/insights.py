@@ -13,13 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.engine import Engine
+from bot.engine.answerer import question_kind
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
 from bot.engine.thesaurus import synonyms
 from bot.engine.tokenizer import QUESTION_FRAMING, base_terms, normalize
 from bot.storage import CitedPassage, ReplyRecord, VoteTally
 
-# Two questions ask the same thing when this share of the longer one's content words meet the
-# other's, as the same word or a synonym ("who requested it" and "who asked for it").
+# Two questions ask the same thing when they ask for the same kind of answer and this share of
+# each one's content words meet the other's, as the same word or a synonym ("who requested it"
+# and "who asked for it").
 SAME_QUESTION_SHARE = 0.6
 # How many other wordings of a grouped question the summary shows.
 WORDINGS_SHOWN = 3
@@ -96,16 +98,18 @@ def gather_insights(
 
 def group_questions(declined: Iterable[ReplyRecord]) -> list[QuestionGroup]:
     """Declined questions grouped when they ask the same thing, the most frequent first."""
-    groups: list[tuple[frozenset[str], list[ReplyRecord]]] = []
+    groups: list[tuple[str, frozenset[str], list[ReplyRecord]]] = []
     for reply in declined:
-        words = _content_words(reply.question)
-        match = next((g for g in groups if _same_question(words, g[0])), None)
+        kind, words = question_kind(reply.question), _content_words(reply.question)
+        # "Who is the spokesperson?" and "when did the spokesperson say it?" share their words
+        # but not what they ask.
+        match = next((g for g in groups if g[0] == kind and _same_question(words, g[1])), None)
         if match is None:
-            groups.append((words, [reply]))
+            groups.append((kind, words, [reply]))
         else:
-            match[1].append(reply)
+            match[2].append(reply)
     found = []
-    for _, members in groups:
+    for _, _, members in groups:
         wordings = Counter(_wording(r.question) for r in members)
         ranked = [w for w, _ in sorted(wordings.items(), key=lambda item: -item[1])]
         first = next(r for r in members if _wording(r.question) == ranked[0])
@@ -136,13 +140,14 @@ def _content_words(question: str) -> frozenset[str]:
 
 
 def _same_question(words: frozenset[str], other: frozenset[str]) -> bool:
-    """Whether two questions' content words mostly meet, as themselves or as synonyms."""
+    """Whether two questions' content words mostly meet, as themselves or as synonyms, each
+    way round (WordNet's synonyms are not always mutual)."""
 
-    def meets(word: str, others: frozenset[str]) -> bool:
-        return word in others or any(s in others for s in synonyms(word))
+    def share_met(these: frozenset[str], those: frozenset[str]) -> float:
+        met = sum(w in those or any(s in those for s in synonyms(w)) for w in these)
+        return met / len(these)
 
-    met = sum(meets(w, other) for w in words)
-    return met >= SAME_QUESTION_SHARE * max(len(words), len(other))
+    return min(share_met(words, other), share_met(other, words)) >= SAME_QUESTION_SHARE
 
 
 def _article_counts(

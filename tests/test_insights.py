@@ -144,3 +144,13 @@ def test_check_reports_the_records_and_fails_on_a_damaged_database(
 
 def test_insights_template_is_shipped() -> None:
     assert (PROMPTS / "insights.j2").is_file()
+
+
+def test_questions_sharing_words_but_asking_different_things_stay_apart() -> None:
+    declined = [
+        reply(1, "What's the name of the Chinese spokesperson?"),
+        reply(2, "When did the Chinese spokesperson say this?"),
+        reply(3, "Did Kim say anything about making more missiles?"),
+        reply(4, "Did the report say Kim himself should be held accountable?"),
+    ]
+    assert [g.count for g in group_questions(declined)] == [1, 1, 1, 1]

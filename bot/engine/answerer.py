@@ -574,6 +574,19 @@ _YEAR_WORDS = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _TYPE_PATTERNS = {"day": _DAY_WORDS, "year": _YEAR_WORDS}
 
 
+_ASKING_WORD = re.compile(r"\b(why|how|where|who|whom|whose|which|what|when)\b", re.IGNORECASE)
+
+
+def question_kind(question: str) -> str:
+    """What kind of answer a question wants, in a word: its answer type ("time", "number",
+    "name"...), else its first question word ("why", "how"...), else "yes-no"."""
+    typed = _answer_type(question)
+    if typed is not None:
+        return typed[0]
+    asking = _ASKING_WORD.search(normalize(question))
+    return asking.group(1).lower() if asking else "yes-no"
+
+
 def _answer_type(question: str) -> tuple[str, re.Pattern[str] | None] | None:
     """The kind of answer the question wants, and the pattern an answering sentence shows."""
     for name, asks, answer in ANSWER_TYPES:
@@ -595,4 +608,12 @@ def _fits_type(
     )
 
 
-__all__ = ["STOPWORDS", "Answer", "Answerer", "Context", "Quote", "leans_on_context"]
+__all__ = [
+    "STOPWORDS",
+    "Answer",
+    "Answerer",
+    "Context",
+    "Quote",
+    "leans_on_context",
+    "question_kind",
+]
