@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, days, load_settings
 from bot.engine import ArticleInfo, Citation, Engine, EngineError, FollowUp, Reply
 from bot.engine.summarizer import LENGTHS
-from bot.insights import DAY, gather_insights, insights_csv, render_insights
+from bot.insights import insights_csv, read_insights, render_insights
 from bot.storage import StorageError, storage_for
 
 log = logging.getLogger(__name__)
@@ -195,13 +195,9 @@ def command_chat(settings: Settings, args: argparse.Namespace) -> int:
 def command_insights(settings: Settings, args: argparse.Namespace) -> int:
     engine = load_engine(settings)
     storage = storage_for(settings)
-    until = time.time()
-    since = until - args.since * DAY
     try:
-        storage.delete_expired()
-        insights = gather_insights(
-            storage.replies_since(since), storage.vote_tallies(since), since, until
-        )
+        # Only reads: a read-only copy of the database, or one the bot holds busy, will do.
+        insights = read_insights(storage, args.since, time.time())
     except StorageError as error:
         print(
             f"articlebot: the records cannot be read ({error.problem}): {error.detail}",
@@ -314,7 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="what people asked: unanswered questions, answers voted unhelpful, per article",
     )
     insights.add_argument(
-        "--since", type=_days, default=7.0, metavar="DAYS", help="days to look back (default 7)"
+        "--since",
+        type=_period,
+        default=7.0,
+        metavar="DAYS",
+        help="days to look back (default 7)",
     )
     insights.add_argument("--csv", type=Path, metavar="FILE", help="also write the full lists")
     forget = sub.add_parser("forget", help="delete every record of one person (their request)")
@@ -327,14 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _days(raw: str) -> float:
+def _period(raw: str) -> float:
     try:
-        days = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {raw!r}") from None
-    if not 0 < days <= 3650:
-        raise argparse.ArgumentTypeError(f"days must be between 0 and 3650, got {raw!r}")
-    return days
+        return days("--since", raw)
+    except SettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,12 +75,13 @@ def _database_url(raw: str) -> str | None:
     return raw or None
 
 
-def _days(name: str, raw: str) -> float:
+def days(name: str, raw: str) -> float:
+    """A positive number of days from a setting or an option; SettingsError names it if not."""
     try:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number of days, got {raw!r}") from None
-    if value <= 0:
+    if not (math.isfinite(value) and value > 0):
         raise SettingsError(f"{name} must be more than 0 days, got {raw!r}")
     return value
 
@@ -108,7 +110,7 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         "gateway_url": env.get("DISCORD_GATEWAY_URL", "").strip() or None,
         "data_dir": Path(env.get("DATA_DIR", "").strip() or "data"),
         "database_url": _database_url(env.get("DATABASE_URL", "").strip()),
-        "retention_days": _days("RETENTION_DAYS", env.get("RETENTION_DAYS", "").strip() or "90"),
+        "retention_days": days("RETENTION_DAYS", env.get("RETENTION_DAYS", "").strip() or "90"),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from bot.engine.answerer import question_kind
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
 from bot.engine.thesaurus import synonyms
 from bot.engine.tokenizer import QUESTION_FRAMING, base_terms, normalize
-from bot.storage import CitedPassage, ReplyRecord, VoteTally
+from bot.storage import DAY_SECONDS, CitedPassage, ReplyRecord, Storage, VoteTally
 
 # Two questions ask the same thing when they ask for the same kind of answer and this share of
 # each one's content words meet the other's, as the same word or a synonym ("who requested it"
@@ -27,8 +27,6 @@ SAME_QUESTION_SHARE = 0.6
 WORDINGS_SHOWN = 3
 # The most rows of each list a message tries before dropping rows to fit Discord's limit.
 ROWS_SHOWN = 10
-
-DAY = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +68,13 @@ class Insights:
     @property
     def days(self) -> int:
         """The period's length in whole days."""
-        return max(1, round((self.until - self.since) / DAY))
+        return max(1, round((self.until - self.since) / DAY_SECONDS))
+
+
+def read_insights(storage: Storage, days: float, now: float) -> Insights:
+    """Insights over the `days` before `now`, read from `storage` (StorageError if it cannot)."""
+    since = now - days * DAY_SECONDS
+    return gather_insights(storage.replies_since(since), storage.vote_tallies(since), since, now)
 
 
 def gather_insights(
@@ -98,18 +102,25 @@ def gather_insights(
 
 def group_questions(declined: Iterable[ReplyRecord]) -> list[QuestionGroup]:
     """Declined questions grouped when they ask the same thing, the most frequent first."""
-    groups: list[tuple[str, frozenset[str], list[ReplyRecord]]] = []
+    groups: list[tuple[frozenset[str], list[ReplyRecord]]] = []
+    # Groups by the kind of answer they ask for and by the words (and synonyms) they use, so a
+    # question is compared only with groups it could join, not with all of them.
+    by_word: dict[tuple[str, str], list[int]] = {}
     for reply in declined:
-        kind, words = question_kind(reply.question), _content_words(reply.question)
         # "Who is the spokesperson?" and "when did the spokesperson say it?" share their words
         # but not what they ask.
-        match = next((g for g in groups if g[0] == kind and _same_question(words, g[1])), None)
-        if match is None:
-            groups.append((kind, words, [reply]))
-        else:
-            match[2].append(reply)
+        kind, words = question_kind(reply.question), _content_words(reply.question)
+        keys = {(kind, w) for w in words} | {(kind, s) for w in words for s in synonyms(w)}
+        candidates = sorted({g for key in keys for g in by_word.get(key, ())})
+        match = next((g for g in candidates if _same_question(words, groups[g][0])), None)
+        if match is not None:
+            groups[match][1].append(reply)
+            continue
+        groups.append((words, [reply]))
+        for word in words:
+            by_word.setdefault((kind, word), []).append(len(groups) - 1)
     found = []
-    for _, _, members in groups:
+    for _, members in groups:
         wordings = Counter(_wording(r.question) for r in members)
         ranked = [w for w, _ in sorted(wordings.items(), key=lambda item: -item[1])]
         first = next(r for r in members if _wording(r.question) == ranked[0])

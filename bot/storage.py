@@ -94,7 +94,7 @@ class CitedPassage:
 class ReplyRecord:
     """One reply the bot gave to a question, answered or declined."""
 
-    id: str  # chosen by the caller, uuid4().hex: the vote buttons carry it
+    id: str  # 32 hex digits chosen by the caller: the vote buttons carry it
     question: str
     answered: bool  # False: the article does not say (a decline)
     citations: tuple[CitedPassage, ...]  # for a decline: the "maybe related" passage, if any
@@ -316,9 +316,7 @@ class Storage:
         Raises ValueError when the id is not 32 lowercase hex digits or is already recorded.
         """
         if not _REPLY_ID.fullmatch(reply.id):
-            raise ValueError(
-                f"a reply id is 32 lowercase hex digits (uuid4().hex), got {reply.id!r}"
-            )
+            raise ValueError(f"a reply id is 32 lowercase hex digits got {reply.id!r}")
 
         def store(connection: Connection) -> None:
             if _reply_exists(connection, reply.id):
@@ -436,15 +434,7 @@ class Storage:
         deleted = self._delete_replies_and_votes(
             _replies.c.asker == person, _votes.c.voter == person
         )
-        # secure_delete zeroes what the transaction freed, but the pages as they were before
-        # stay in the write-ahead log until a checkpoint copies the new ones over them.
-        with self._database_errors():
-            busy = self._pragma("PRAGMA wal_checkpoint(TRUNCATE)")[0][0]
-        if busy:
-            log.warning(
-                "storage: forgot a person, but a reader kept the write-ahead log from being "
-                "emptied; their deleted text stays in it until a later checkpoint"
-            )
+        self._empty_write_ahead_log("forgot a person")
         return deleted
 
     def delete_expired(self) -> int:
@@ -453,7 +443,22 @@ class Storage:
         Counted as `forget` counts: a deleted reply takes its citations and votes with it.
         """
         cutoff = self._clock() - self.retention_days * DAY_SECONDS
-        return self._delete_replies_and_votes(_replies.c.at < cutoff, _votes.c.at < cutoff)
+        deleted = self._delete_replies_and_votes(_replies.c.at < cutoff, _votes.c.at < cutoff)
+        if deleted:
+            self._empty_write_ahead_log("deleted expired records")
+        return deleted
+
+    def _empty_write_ahead_log(self, after: str) -> None:
+        # secure_delete zeroes what a transaction freed, but the pages as they were before
+        # stay in the write-ahead log until a checkpoint copies the new ones over them.
+        with self._database_errors():
+            busy = self._pragma("PRAGMA wal_checkpoint(TRUNCATE)")[0][0]
+        if busy:
+            log.warning(
+                "storage: %s, but a reader kept the write-ahead log from being emptied; the "
+                "deleted text stays in it until a later checkpoint",
+                after,
+            )
 
     def status(self) -> str:
         """Check the database end to end, for `articlebot check`; a one-line description.

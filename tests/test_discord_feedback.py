@@ -43,8 +43,9 @@ async def ask(
 
 
 async def settled(bot: ArticleBot) -> None:
-    """Until the bot has finished every question it was handling."""
+    """Until the bot has finished every question it was handling, and recorded it."""
     assert await bot.in_flight.wait_idle(5.0) == 0
+    await bot.records.flush()
 
 
 def vote_ids(answer: BotMessage) -> dict[str, str]:
@@ -110,6 +111,10 @@ async def test_messages_in_a_thread_started_from_an_answer_follow_it_up(
             alice, "ask", {"question": "How many votes do they need?"}, channel=thread
         )
         slash_answer = await standin.wait_for_answer(by_slash)
+        await settled(bot)
+        # What the thread follows now is the exchange /ask just had.
+        last = bot.conversations.recall(thread.id)
+    assert last is not None and last.question == "How many votes do they need?"
     assert int(answer.payload["channel_id"]) == thread.id
     assert "held on Thursday" in answer.content
     assert "Albania and Japan requested" in later.content
@@ -209,10 +214,15 @@ async def test_what_a_vote_records_is_the_reply_not_the_person(
     async with serving(standin, settings_for(standin, corpus_dir)) as bot:
         answer = await ask(standin, bot, alice, FIRST)
         await vote(standin, alice, answer, "Not helpful")
+        bob = standin.world.add_member("bob")
+        await ask(
+            standin, bot, alice, f"What did <@{bob.id}> say in <#{answer.payload['channel_id']}>?"
+        )
         version = bot.serving.current.corpus_version
     storage = Storage.for_data_dir(records_in_tmp_path)
     try:
-        (record,) = storage.replies_since(0)
+        record, mentioning = storage.replies_since(0)
+        assert mentioning.question == "What did @someone say in #channel?"
         assert record.question == FIRST and record.answered
         assert record.corpus_version == version
         assert record.guild_id == standin.world.guild.id
@@ -226,6 +236,7 @@ async def test_what_a_vote_records_is_the_reply_not_the_person(
         storage.close()
     files = b"".join(p.read_bytes() for p in records_in_tmp_path.iterdir())
     assert str(alice.id).encode() not in files
+    assert str(bob.id).encode() not in files
 
 
 # --- insights ---------------------------------------------------------------------------------
@@ -327,7 +338,10 @@ def test_the_bot_is_built_with_the_records_the_settings_name(
     from bot.config import load_settings
 
     bot = ArticleBot(load_settings(corpus_dir=corpus_dir), engine)
-    assert bot.records.storage.status().startswith(str(records_in_tmp_path))
+    try:
+        assert bot.records.storage.status().startswith(str(records_in_tmp_path))
+    finally:
+        bot.records.storage.close()
 
 
 async def test_a_vote_on_an_answer_whose_record_was_lost_says_it_could_not_be_saved(
@@ -348,6 +362,6 @@ def test_reply_ids_tell_a_reply_older_than_the_records_are_kept(records_in_tmp_p
     keeper = RecordKeeper(Storage.for_data_dir(records_in_tmp_path, retention_days=90))
     now = time.time()
     recent, old = new_reply_id(now - 89 * 86_400), new_reply_id(now - 91 * 86_400)
-    assert len(recent) == 32 and int(recent, 16) >= 0
+    assert len(recent) == 32 and recent == recent.lower()
     assert new_reply_id(now) != new_reply_id(now)
     assert not keeper.expired(recent) and keeper.expired(old)

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from corpora import PROMPTS
 
 from bot.cli import main
 from bot.engine import Engine
@@ -140,10 +139,6 @@ def test_check_reports_the_records_and_fails_on_a_damaged_database(
         leftover.unlink()
     assert main(["check", "--corpus", str(seed_corpus)]) == 1
     assert "records: cannot be used (corrupt)" in capsys.readouterr().out
-
-
-def test_insights_template_is_shipped() -> None:
-    assert (PROMPTS / "insights.j2").is_file()
 
 
 def test_questions_sharing_words_but_asking_different_things_stay_apart() -> None:

@@ -102,7 +102,7 @@ class Moderation(commands.Cog):
         engine = self.serving.current
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            insights = await self.records.insights(min(max(days, 1), MAX_INSIGHT_DAYS))
+            insights = await self.records.insights(days)
         except StorageError as error:
             log.error("insights for %s failed (%s): %s", who(interaction), error.problem, error)
             text = engine.render("discord_insights_failed", problem=str(error.problem))

@@ -92,7 +92,7 @@ class Questions(commands.Cog):
         )
         sent = await respond(interaction, said.text, view=said.view)
         if sent is not None and said.exchange is not None:
-            self.remember(sent, said.exchange)
+            self.remember(sent, interaction.channel, said.exchange)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -125,7 +125,7 @@ class Questions(commands.Cog):
                 )
                 return
             if said.exchange is not None:
-                self.remember(sent, said.exchange)
+                self.remember(sent, message.channel, said.exchange)
 
     def reply_to(self, engine: Engine, question: str, message: discord.Message) -> Said:
         """What to say to a question in a message: the answer, or why there is none yet."""
@@ -179,11 +179,12 @@ class Questions(commands.Cog):
             return self.conversations.recall(message.channel.id)
         return None
 
-    def remember(self, sent: discord.Message, exchange: FollowUp) -> None:
-        """Keep what follow-ups to this answer follow: by the answer, and by its thread."""
+    def remember(self, sent: discord.Message, channel: object, exchange: FollowUp) -> None:
+        """Keep what follow-ups to this answer follow: by the answer, and, when it was given in
+        a thread, by the thread (whose next message follows it)."""
         self.conversations.remember(sent.id, exchange)
-        if isinstance(sent.channel, discord.Thread):
-            self.conversations.remember(sent.channel.id, exchange)
+        if isinstance(channel, discord.Thread):
+            self.conversations.remember(channel.id, exchange)
 
     def question_in(self, message: discord.Message) -> str | None:
         """The question a message asks the bot, or None when it is not talking to the bot."""

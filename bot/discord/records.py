@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -21,19 +22,27 @@ from typing import TypeVar
 from bot.engine import Citation, Reply
 from bot.insights import Insights, gather_insights
 from bot.storage import (
+    DAY_SECONDS,
     CitedPassage,
     ReplyRecord,
     Storage,
     StorageError,
     UnknownReply,
     VoteOutcome,
+    VoteTally,
 )
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DAY = 86_400.0
+# Mentions of people, roles and channels carry their Discord ids: a recorded question keeps
+# only what kind of mention stood there.
+_MENTIONS = (
+    (re.compile(r"<@!?\d+>"), "@someone"),
+    (re.compile(r"<@&\d+>"), "@role"),
+    (re.compile(r"<#\d+>"), "#channel"),
+)
 
 
 def new_reply_id(now: float | None = None) -> str:
@@ -58,6 +67,8 @@ def reply_record(
     channel_id: int | None,
 ) -> ReplyRecord:
     """What is kept of one reply: the question, what was cited, and where and when."""
+    for mention, kind in _MENTIONS:
+        question = mention.sub(kind, question)
     return ReplyRecord(
         id=reply_id,
         question=question,
@@ -109,6 +120,8 @@ class RecordKeeper:
         except StorageError as error:
             log.error("records: could not delete expired records (%s): %s", error.problem, error)
             return
+        except RuntimeError:  # closed: the bot is stopping
+            return
         if deleted:
             log.info("records: %d expired record(s) deleted", deleted)
 
@@ -133,7 +146,7 @@ class RecordKeeper:
 
     def expired(self, reply_id: str) -> bool:
         """Whether a reply is older than the records are kept (so it is not on record)."""
-        return reply_age(reply_id) > self.storage.retention_days * DAY
+        return reply_age(reply_id) > self.storage.retention_days * DAY_SECONDS
 
     async def vote(self, reply_id: str, voter_id: int, helpful: bool) -> VoteOutcome | None:
         """Record a vote: how it changed the person's vote, or None when it could not be saved
@@ -145,20 +158,33 @@ class RecordKeeper:
         except StorageError as error:
             log.error("records: a vote was not saved (%s): %s", error.problem, error.detail)
             return None
+        except RuntimeError:  # closed: the bot is stopping
+            log.warning("records: a vote during shutdown was not saved")
+            return None
 
     async def insights(self, days: float) -> Insights:
-        """What was asked and voted over the last `days` days; StorageError when unreadable."""
+        """What was asked and voted over the last `days` days; StorageError when unreadable.
+
+        Only the reading waits in line with the writes; the grouping runs on a thread of its
+        own, so votes are not held up behind it."""
         until = time.time()
-        since = until - days * DAY
+        since = until - days * DAY_SECONDS
 
-        def read() -> Insights:
-            replies = self.storage.replies_since(since)
-            tallies = self.storage.vote_tallies(since)
-            return gather_insights(replies, tallies, since, until)
+        def read() -> tuple[list[ReplyRecord], list[VoteTally]]:
+            return self.storage.replies_since(since), self.storage.vote_tallies(since)
 
-        return await self._run(read)
+        replies, tallies = await self._run(read)
+        return await asyncio.to_thread(gather_insights, replies, tallies, since, until)
+
+    async def flush(self) -> None:
+        """Until every write asked for so far is done (or failed and was logged)."""
+        await self._run(lambda: None)
 
     async def close(self) -> None:
         """Finish the writes already asked for, then close the database."""
-        await asyncio.to_thread(self._worker.shutdown, wait=True)
-        self.storage.close()
+
+        def finish() -> None:
+            self._worker.shutdown(wait=True)
+            self.storage.close()  # the last connection checkpoints: disk work, off the loop
+
+        await asyncio.to_thread(finish)

@@ -352,8 +352,8 @@ class Answerer:
         query: list[str],
         related: list[str],
         concepts: list[Concept],
-        context: list[Concept] = (),  # type: ignore[assignment]
-        cited: frozenset[int] = frozenset(),
+        context: list[Concept],
+        cited: frozenset[int],
     ) -> list[Quote]:
         library = self.library
         everything = [*concepts, *context]
