@@ -33,10 +33,8 @@ class Observed:
     threads: asyncio.Queue[discord.Thread] = field(default_factory=asyncio.Queue)
 
 
-def make_bot(
-    observed: Observed, *, message_content: bool = True, sync_to_guild: int | None = None
-) -> commands.Bot:
-    """A minimal bot with one slash command per behaviour under test."""
+def observing_bot(observed: Observed, *, message_content: bool) -> commands.Bot:
+    """A bot that reports every message it sees to `observed`."""
     intents = discord.Intents.default()
     intents.message_content = message_content
     bot = commands.Bot(
@@ -46,6 +44,15 @@ def make_bot(
     @bot.event
     async def on_message(message: discord.Message) -> None:
         await observed.messages.put(message)
+
+    return bot
+
+
+def make_bot(
+    observed: Observed, *, message_content: bool = True, sync_to_guild: int | None = None
+) -> commands.Bot:
+    """A minimal bot with one slash command per behaviour under test."""
+    bot = observing_bot(observed, message_content=message_content)
 
     @bot.tree.command(description="Say the text back")
     async def echo(interaction: discord.Interaction, text: str) -> None:
@@ -426,15 +433,7 @@ class Acknowledge(discord.ui.View):
 
 def make_ui_bot(observed: Observed, *, message_content: bool = True) -> commands.Bot:
     """A bot whose commands send buttons and files, and which reports messages and threads."""
-    intents = discord.Intents.default()
-    intents.message_content = message_content
-    bot = commands.Bot(
-        command_prefix=commands.when_mentioned, intents=intents, guild_ready_timeout=0.05
-    )
-
-    @bot.event
-    async def on_message(message: discord.Message) -> None:
-        await observed.messages.put(message)
+    bot = observing_bot(observed, message_content=message_content)
 
     @bot.event
     async def on_thread_create(thread: discord.Thread) -> None:
