@@ -1,0 +1,129 @@
+"""Answer quality on SQuAD 2.0 articles, each loaded as a one-article corpus as a user would drop it.
+
+Every SQuAD 2.0 article the project holds (../shared/data/qa/squad2_dev_25.jsonl.gz) is written as
+a plain-text article (title, then its paragraphs) and asked all its questions, half of them
+written to look answerable when the article does not say. An answer is right when its first
+citation's quote holds one of the question's answers. Prints top-1, unanswerable declined and
+answerable wrongly declined, per article and in all, against naive rank-bm25.
+
+Run: python bench/squad.py [--articles held-out|training|all] [--limit N]
+
+"held-out" are the articles scripts/train_reader.py never trains on (every third, by title).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from rank_bm25 import BM25Okapi
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.engine import Engine  # noqa: E402
+from bot.engine.evaluation import Case, Scores, first_quote, score  # noqa: E402
+
+QA = ROOT.parent / "shared" / "data" / "qa" / "squad2_dev_25.jsonl.gz"
+HELD_OUT_EVERY = 3  # as scripts/train_reader.py holds them out
+
+
+def read_articles() -> dict[str, list[dict[str, object]]]:
+    """SQuAD 2.0 paragraphs by article title, in file order."""
+    articles: dict[str, list[dict[str, object]]] = defaultdict(list)
+    with gzip.open(QA, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            paragraph = json.loads(line)
+            articles[paragraph["title"]].append(paragraph)
+    return dict(articles)
+
+
+def chosen_titles(articles: dict[str, object], which: str) -> list[str]:
+    titles = sorted(articles)
+    held_out = set(titles[::HELD_OUT_EVERY])
+    if which == "held-out":
+        return [t for t in titles if t in held_out]
+    if which == "training":
+        return [t for t in titles if t not in held_out]
+    return titles
+
+
+def article_text(title: str, paragraphs: list[dict[str, object]]) -> str:
+    """The article as a plain-text file: its title as the headline, then its paragraphs."""
+    body = "\n\n".join(" ".join(str(p["context"]).split()) for p in paragraphs)
+    return f"{title.replace('_', ' ')}\n\n{body}\n"
+
+
+def cases_of(paragraphs: list[dict[str, object]]) -> list[Case]:
+    cases = []
+    for paragraph in paragraphs:
+        for qa in paragraph["qas"]:  # type: ignore[attr-defined]
+            answers = tuple(
+                dict.fromkeys(" ".join(a["text"].split()) for a in qa["answers"] if a["text"])
+            )
+            cases.append(Case(qa["id"], qa["question"], () if qa["is_impossible"] else answers))
+    return cases
+
+
+def naive(engine: Engine) -> object:
+    sentences = [s.sentence.text for s in engine.library.sentences]
+    bm25 = BM25Okapi([s.lower().split() for s in sentences])
+
+    def reply(question: str) -> tuple[bool, str | None]:
+        scores = bm25.get_scores(question.lower().split())
+        best = int(scores.argmax())
+        return bool(scores[best] > 0), sentences[best]
+
+    return reply
+
+
+def add(total: Scores, part: Scores) -> None:
+    for name in ("answerable", "top1_right", "wrongly_declined", "unanswerable", "declined"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def line(name: str, scores: Scores) -> str:
+    return (
+        f"{name:32} {scores.top1:7.1%} {scores.declined_share:9.1%} "
+        f"{scores.wrongly_declined_share:8.1%}  {scores.answerable}+{scores.unanswerable}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", choices=("held-out", "training", "all"), default="held-out")
+    parser.add_argument("--limit", type=int, default=0, help="questions per article (0: all)")
+    parser.add_argument("--naive", action="store_true", help="also naive rank-bm25")
+    args = parser.parse_args()
+    articles = read_articles()
+    totals = {"engine": Scores(), "rank-bm25": Scores()}
+    print(f"{'article':32} {'top-1':>7} {'declined':>9} {'wrongly':>8}  n")
+    with tempfile.TemporaryDirectory(prefix="articlebot-squad-") as scratch:
+        for title in chosen_titles(articles, args.articles):
+            folder = Path(scratch) / title
+            folder.mkdir()
+            (folder / f"{title}.txt").write_text(
+                article_text(title, articles[title]), encoding="utf-8"
+            )
+            engine = Engine.load(folder, ROOT / "prompts")
+            cases = cases_of(articles[title])
+            if args.limit:
+                cases = cases[: args.limit]
+            scores = score(cases, lambda question: first_quote(engine.ask(question)))
+            add(totals["engine"], scores)
+            print(line(title, scores), flush=True)
+            if args.naive:
+                add(totals["rank-bm25"], score(cases, naive(engine)))  # type: ignore[arg-type]
+    print(line("all: engine", totals["engine"]))
+    if args.naive:
+        print(line("all: naive rank-bm25", totals["rank-bm25"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

