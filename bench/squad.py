@@ -1,4 +1,4 @@
-"""Answer quality on SQuAD 2.0 articles, each loaded as a one-article corpus as a user would drop it.
+"""Answer quality on SQuAD 2.0 articles, each loaded as a one-article corpus, as a user would.
 
 Every SQuAD 2.0 article the project holds (../shared/data/qa/squad2_dev_25.jsonl.gz) is written as
 a plain-text article (title, then its paragraphs) and asked all its questions, half of them
@@ -114,7 +114,7 @@ def main() -> int:
             cases = cases_of(articles[title])
             if args.limit:
                 cases = cases[: args.limit]
-            scores = score(cases, lambda question: first_quote(engine.ask(question)))
+            scores = score(cases, lambda question, engine=engine: first_quote(engine.ask(question)))
             add(totals["engine"], scores)
             print(line(title, scores), flush=True)
             if args.naive:
