@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 import shutil
@@ -18,7 +19,7 @@ from discord_standin import BotMessage, DiscordStandIn, InteractionRefused, User
 from bot.discord import ArticleBot
 from bot.discord.records import RecordKeeper, new_reply_id
 from bot.engine import Engine
-from bot.storage import Storage
+from bot.storage import ReplyRecord, Storage
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
 
@@ -365,3 +366,32 @@ def test_reply_ids_tell_a_reply_older_than_the_records_are_kept(records_in_tmp_p
     assert len(recent) == 32 and recent == recent.lower()
     assert new_reply_id(now) != new_reply_id(now)
     assert not keeper.expired(recent) and keeper.expired(old)
+
+
+async def test_records_older_than_the_retention_period_are_deleted_at_start_up(
+    standin: DiscordStandIn, corpus_dir: Path, records_in_tmp_path: Path
+) -> None:
+    storage = Storage.for_data_dir(records_in_tmp_path)
+    old = ReplyRecord(
+        new_reply_id(time.time() - 91 * 86_400),
+        "What did they say last spring?",
+        False,
+        (),
+        "v0",
+        None,
+        None,
+        None,
+        time.time() - 91 * 86_400,
+    )
+    recent = dataclasses.replace(old, id=new_reply_id(), question="And now?", at=time.time())
+    storage.record_reply(old)
+    storage.record_reply(recent)
+    storage.close()
+    settings = settings_for(standin, corpus_dir, retention_days=90.0)
+    async with serving(standin, settings) as bot:
+        await bot.records.flush()
+    storage = Storage.for_data_dir(records_in_tmp_path)
+    try:
+        assert [r.question for r in storage.replies_since(0)] == ["And now?"]
+    finally:
+        storage.close()
