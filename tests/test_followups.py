@@ -26,6 +26,8 @@ def test_a_follow_up_finds_its_answer_with_the_question_before_it(seed_engine: E
     assert not alone.answered
     assert followed.answered
     assert "which will be held on Thursday" in followed.citations[0].quote
+    # What the previous answer showed is not shown again.
+    assert not any(c.quote.startswith("China opposes") for c in followed.citations)
 
 
 def test_the_exchange_followed_keeps_what_its_reply_cited(seed_engine: Engine) -> None:

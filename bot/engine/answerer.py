@@ -340,6 +340,8 @@ class Answerer:
                 break
             if quote.score < EXTRA_QUOTE_SCORE_SHARE * best.score or quote.coverage < MIN_COVERAGE:
                 break
+            if quote.document in cited:  # the previous answer showed it already
+                continue
             fingerprint = self._fingerprint(quote)
             if fingerprint in seen_texts:  # wire stories repeat sentences across articles
                 continue
