@@ -437,6 +437,13 @@ class Storage:
         self._empty_write_ahead_log("forgot a person")
         return deleted
 
+    def withdraw_reply(self, reply_id: str) -> int:
+        """Delete one reply (it was never shown: sending it failed), with its citations and
+        votes; how many replies and votes went (0 when it was not recorded)."""
+        return self._delete_replies_and_votes(
+            _replies.c.id == reply_id, _votes.c.reply_id == reply_id
+        )
+
     def delete_expired(self) -> int:
         """Delete the replies and votes older than `retention_days`; returns how many.
 

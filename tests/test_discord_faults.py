@@ -32,6 +32,7 @@ from discord_standin import DiscordStandIn
 
 from bot.discord.shutdown import InFlight
 from bot.engine import Engine, FollowUp
+from bot.storage import Storage
 
 # Fail a test in which the bot logged an error it did not expect.
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
@@ -131,7 +132,10 @@ async def test_a_500_on_a_reply_is_retried_and_the_answer_arrives_once(
 
 
 async def test_a_reply_discord_fails_is_logged_and_the_next_question_works(
-    standin: DiscordStandIn, corpus_dir: Path, caplog: pytest.LogCaptureFixture
+    standin: DiscordStandIn,
+    corpus_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    records_in_tmp_path: Path,
 ) -> None:
     alice = standin.world.add_member("alice")
     async with serving(standin, settings_for(standin, corpus_dir)):
@@ -146,10 +150,15 @@ async def test_a_reply_discord_fails_is_logged_and_the_next_question_works(
         r.getMessage() for r in caplog.records if "could not answer message" in r.getMessage()
     ]
     assert len(logged) == 1 and lost["id"] in logged[0] and "503" in logged[0]
+    # Only the reply people saw is recorded: the lost one would mislead /insights.
+    assert recorded_questions(records_in_tmp_path) == [LIGHTHOUSE_QUESTION]
 
 
 async def test_a_follow_up_discord_refuses_becomes_a_private_apology(
-    standin: DiscordStandIn, corpus_dir: Path, caplog: pytest.LogCaptureFixture
+    standin: DiscordStandIn,
+    corpus_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    records_in_tmp_path: Path,
 ) -> None:
     alice = standin.world.add_member("alice")
     async with serving(standin, settings_for(standin, corpus_dir)):
@@ -163,6 +172,16 @@ async def test_a_follow_up_discord_refuses_becomes_a_private_apology(
     assert asked.original is None  # the public "thinking…" message was taken away
     assert SEED_QUOTE in answer.content and not answer.ephemeral
     assert any("Discord failed a request" in r.getMessage() for r in caplog.records)
+    assert recorded_questions(records_in_tmp_path) == [QUESTION]
+
+
+def recorded_questions(data_dir: Path) -> list[str]:
+    """The questions whose replies the bot recorded (it has stopped: its writes are done)."""
+    storage = Storage.for_data_dir(data_dir)
+    try:
+        return [record.question for record in storage.replies_since(0)]
+    finally:
+        storage.close()
 
 
 # --- the gateway moving under the bot ---------------------------------------------------------

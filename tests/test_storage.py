@@ -777,3 +777,14 @@ def test_a_crash_mid_write_keeps_every_reply_already_recorded(
         "SELECT count(*) FROM replies r JOIN citations c ON c.reply_id = r.id GROUP BY r.id",
     )
     assert {count for (count,) in citation_counts} == {3}  # no reply half-written
+
+
+def test_withdrawing_a_reply_deletes_it_with_its_votes_and_nothing_else(storage: Storage) -> None:
+    kept, withdrawn = make_reply(), make_reply()
+    storage.record_reply(kept)
+    storage.record_reply(withdrawn)
+    storage.record_vote(withdrawn.id, 7, helpful=True)
+    assert storage.withdraw_reply(withdrawn.id) == 2
+    assert [r.id for r in storage.replies_since(0)] == [kept.id]
+    assert storage.vote_tallies(0) == []
+    assert storage.withdraw_reply(withdrawn.id) == 0

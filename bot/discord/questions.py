@@ -38,12 +38,14 @@ _VOTED_KINDS = ("answer", "no_answer")
 
 @dataclass(frozen=True)
 class Said:
-    """What the bot says to one question: the text, its vote buttons, and the exchange a
-    follow-up to it follows (None for a refusal, which nothing follows)."""
+    """What the bot says to one question: the text, its vote buttons, the exchange a follow-up
+    to it follows, and the id it is recorded under (None for a refusal: nothing follows it, and
+    it is not recorded)."""
 
     text: str
     view: discord.ui.View | None = None
     exchange: FollowUp | None = None
+    reply_id: str | None = None
 
 
 class Questions(commands.Cog):
@@ -90,7 +92,11 @@ class Questions(commands.Cog):
             interaction.guild_id,
             interaction.channel_id,
         )
-        sent = await respond(interaction, said.text, view=said.view)
+        try:
+            sent = await respond(interaction, said.text, view=said.view)
+        except DISCORD_FAILURES:
+            self.withdraw(said)
+            raise  # the tree's error handler tells the person, or logs why it could not
         if sent is not None and said.exchange is not None:
             self.remember(sent, interaction.channel, said.exchange)
 
@@ -123,6 +129,7 @@ class Questions(commands.Cog):
                     message.channel.id,
                     error,
                 )
+                self.withdraw(said)
                 return
             if said.exchange is not None:
                 self.remember(sent, message.channel, said.exchange)
@@ -167,7 +174,17 @@ class Questions(commands.Cog):
         )
         # Recorded before the reply is sent: the one records thread keeps a vote behind it.
         self.records.record_reply(record, asker_id)
-        return Said(reply.text, vote_buttons(engine, reply_id), FollowUp.after(question, reply))
+        return Said(
+            reply.text,
+            vote_buttons(engine, reply_id),
+            FollowUp.after(question, reply),
+            reply_id,
+        )
+
+    def withdraw(self, said: Said) -> None:
+        """Nobody saw this reply: it must not count in /insights."""
+        if said.reply_id is not None:
+            self.records.withdraw_reply(said.reply_id)
 
     def follows(self, message: discord.Message) -> FollowUp | None:
         """The exchange a message follows up: the answer it replies to, else the last one in

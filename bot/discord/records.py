@@ -148,6 +148,22 @@ class RecordKeeper:
         """Whether a reply is older than the records are kept (so it is not on record)."""
         return reply_age(reply_id) > self.storage.retention_days * DAY_SECONDS
 
+    def withdraw_reply(self, reply_id: str) -> None:
+        """Forget a reply that was recorded but never reached anyone, in the background."""
+
+        def withdraw() -> None:
+            try:
+                self.storage.withdraw_reply(reply_id)
+            except StorageError as error:
+                log.error(
+                    "records: an unsent reply stays recorded (%s): %s", error.problem, error.detail
+                )
+
+        try:
+            self._worker.submit(withdraw)
+        except RuntimeError:  # closed: the bot is stopping
+            log.warning("records: an unsent reply stays recorded: the bot is stopping")
+
     async def vote(self, reply_id: str, voter_id: int, helpful: bool) -> VoteOutcome | None:
         """Record a vote: how it changed the person's vote, or None when it could not be saved
         (raises UnknownReply for a reply that is not on record)."""
