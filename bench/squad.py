@@ -21,10 +21,11 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from rank_bm25 import BM25Okapi
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from evaluate import naive_scores  # noqa: E402
 
 from bot.engine import Engine  # noqa: E402
 from bot.engine.evaluation import Case, Scores, first_quote, score  # noqa: E402
@@ -70,18 +71,6 @@ def cases_of(paragraphs: list[dict[str, object]]) -> list[Case]:
     return cases
 
 
-def naive(engine: Engine) -> object:
-    sentences = [s.sentence.text for s in engine.library.sentences]
-    bm25 = BM25Okapi([s.lower().split() for s in sentences])
-
-    def reply(question: str) -> tuple[bool, str | None]:
-        scores = bm25.get_scores(question.lower().split())
-        best = int(scores.argmax())
-        return bool(scores[best] > 0), sentences[best]
-
-    return reply
-
-
 def add(total: Scores, part: Scores) -> None:
     for name in ("answerable", "top1_right", "wrongly_declined", "unanswerable", "declined"):
         setattr(total, name, getattr(total, name) + getattr(part, name))
@@ -118,7 +107,7 @@ def main() -> int:
             add(totals["engine"], scores)
             print(line(title, scores), flush=True)
             if args.naive:
-                add(totals["rank-bm25"], score(cases, naive(engine)))  # type: ignore[arg-type]
+                add(totals["rank-bm25"], naive_scores(cases, engine))
     print(line("all: engine", totals["engine"]))
     if args.naive:
         print(line("all: naive rank-bm25", totals["rank-bm25"]))
