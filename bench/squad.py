@@ -71,11 +71,6 @@ def cases_of(paragraphs: list[dict[str, object]]) -> list[Case]:
     return cases
 
 
-def add(total: Scores, part: Scores) -> None:
-    for name in ("answerable", "top1_right", "wrongly_declined", "unanswerable", "declined"):
-        setattr(total, name, getattr(total, name) + getattr(part, name))
-
-
 def line(name: str, scores: Scores) -> str:
     return (
         f"{name:32} {scores.top1:7.1%} {scores.declined_share:9.1%} "
@@ -104,10 +99,10 @@ def main() -> int:
             if args.limit:
                 cases = cases[: args.limit]
             scores = score(cases, lambda question, engine=engine: first_quote(engine.ask(question)))
-            add(totals["engine"], scores)
+            totals["engine"].add(scores)
             print(line(title, scores), flush=True)
             if args.naive:
-                add(totals["rank-bm25"], naive_scores(cases, engine))
+                totals["rank-bm25"].add(naive_scores(cases, engine))
     print(line("all: engine", totals["engine"]))
     if args.naive:
         print(line("all: naive rank-bm25", totals["rank-bm25"]))

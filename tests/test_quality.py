@@ -88,10 +88,7 @@ def follow_up_scores(conversation_set: str, tmp_path: Path, *, with_context: boo
         shutil.copy(ARTICLES[article], folder / article)
         engine = Engine.load(folder, PROMPTS)
         chosen = [c for c in conversations if c.article == article]
-        scores = score_follow_ups(chosen, engine.ask, with_context=with_context)
-        for name in ("answerable", "top1_right", "wrongly_declined", "unanswerable", "declined"):
-            setattr(total, name, getattr(total, name) + getattr(scores, name))
-        total.misses.extend(scores.misses)
+        total.add(score_follow_ups(chosen, engine.ask, with_context=with_context))
     return total
 
 

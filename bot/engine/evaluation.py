@@ -58,6 +58,19 @@ class Scores:
         """Share of unanswerable questions declined."""
         return self.declined / self.unanswerable if self.unanswerable else 1.0
 
+    def add(self, other: Scores) -> None:
+        """Count another set's questions, and its misses, into these."""
+        for name in (
+            "answerable",
+            "top1_right",
+            "wrongly_declined",
+            "unanswerable",
+            "declined",
+            "related_right",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.misses.extend(other.misses)
+
     @property
     def wrongly_declined_share(self) -> float:
         """Share of answerable questions declined."""
@@ -144,7 +157,7 @@ def score_follow_ups(
         for n, turn in enumerate(conversation.turns):
             reply = ask(turn.question, previous if with_context else None)
             if n:
-                _add(scores, score([turn], _replying(reply)))
+                scores.add(score([turn], _replying(reply)))
             previous = FollowUp.after(turn.question, reply)
     return scores
 
@@ -152,17 +165,3 @@ def score_follow_ups(
 def _replying(reply: Reply) -> Callable[[str], tuple[bool, str | None]]:
     """A `score` callback that gives this reply, whatever the question."""
     return lambda _question: first_quote(reply)
-
-
-def _add(total: Scores, part: Scores) -> None:
-    """Add one set's counts and misses to a running total."""
-    for name in (
-        "answerable",
-        "top1_right",
-        "wrongly_declined",
-        "unanswerable",
-        "declined",
-        "related_right",
-    ):
-        setattr(total, name, getattr(total, name) + getattr(part, name))
-    total.misses.extend(part.misses)
