@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.engine import Engine
-from bot.engine.answerer import question_kind
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
+from bot.engine.question import question_kind
 from bot.engine.thesaurus import synonyms
 from bot.engine.tokenizer import QUESTION_FRAMING, base_terms, normalize
 from bot.storage import DAY_SECONDS, CitedPassage, ReplyRecord, Storage, VoteTally

@@ -1,0 +1,184 @@
+"""Finding the sentences that may answer a question: BM25 over sentences, re-ranked by how much
+of the question each one covers.
+
+Coverage, not the raw BM25 score, is what later steps trust: BM25 scores mean nothing across
+questions and corpora, while "this sentence mentions 80% of what the question weighs" does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from bot.engine.library import IndexedSentence, Library
+from bot.engine.question import Concept, Question, QuestionReader
+
+# A sentence must hold this share of the weighted content the corpus knows to answer; sentences
+# below it are ranked after every sentence above it. Chosen with the decision's thresholds on
+# the development questions and the second article's questions together (tests/eval).
+MIN_COVERAGE = 0.6
+# Credit for a concept found in the sentence's paragraph but not in the sentence itself: news
+# sentences lean on their neighbours ("It will be...", "which will be held on Thursday").
+CONTEXT_CREDIT = 0.5
+# Among sentences that answer equally well, the news lead is the safer quote.
+LEAD_PRIOR = 0.1
+CANDIDATES = 40
+# How much every concept counts the same, whatever its IDF: a word common in the article is
+# still part of what is asked ("what did South Korea say about the *meeting*").
+UNIFORM_SHARE = 0.5
+# Credit for a synonym of the question's word ("asked" for "requested"): weaker evidence.
+SYNONYM_CREDIT = 0.6
+# A follow-up question's own words say what it asks; the previous question's only say what it
+# is about, so together they weigh at most this share of the question's own.
+CONTEXT_WEIGHT = 0.5
+# A follow-up is often answered next to the previous answer: this many paragraphs around it.
+NEAR_PARAGRAPHS = 1
+# Credit for naming someone by part of their name ("Kim" for "Kim Jong Un").
+PARTIAL_NAME_CREDIT = 0.6
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a follow-up question follows: the previous question and the sentences (index
+    documents) its reply cited."""
+
+    question: str
+    documents: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A ranked candidate sentence."""
+
+    item: IndexedSentence
+    document: int  # the sentence's number in the library's index
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What retrieval found for a question: its best sentences first, and what it was read with."""
+
+    quotes: tuple[Quote, ...]
+    concepts: tuple[Concept, ...]  # the question's concepts the corpus knows
+    cited: frozenset[int]  # what the previous answer showed, when the question follows it
+
+
+class Retriever:
+    """Ranks a library's sentences for read questions."""
+
+    def __init__(self, library: Library, questions: QuestionReader) -> None:
+        self.library = library
+        self.questions = questions
+
+    def retrieve(self, question: Question, follows: Context | None = None) -> Candidates:
+        """The sentences that may answer, best first. A question that leans on the one before it
+        ("when's it happening?") is read together with `follows`; one that stands on its own is
+        ranked as if asked first."""
+        seen = question.seen_concepts
+        if follows is not None and not question.leans_on_context:
+            follows = None  # it stands on its own
+        context = self._context_concepts(follows, question.concepts) if follows else []
+        if not seen and not context:
+            return Candidates((), (), frozenset())
+        query = list(question.query)
+        if follows is not None:
+            query.extend(t for t in self.library.tokenizer(follows.question) if t not in query)
+        everything = [*question.concepts, *context]
+        query.extend(t for c in everything for t in sorted(c.aliases) if t not in query)
+        synonym_query = [t for c in everything for t in sorted(c.related) if t not in query]
+        cited = follows.documents if follows is not None else frozenset()
+        quotes = self._rank(query, synonym_query, seen, context, cited)
+        return Candidates(tuple(quotes), tuple(seen), cited)
+
+    def _context_concepts(self, follows: Context, own: tuple[Concept, ...]) -> list[Concept]:
+        """What the previous question was about, as concepts a sentence need not all mention:
+        context, not requirements. Together they weigh at most CONTEXT_WEIGHT of what the
+        question's own words weigh, or all there is when the question has none ("why?")."""
+        own_terms = {t for c in own for t in c.own}
+        previous = self.questions.concepts(follows.question)
+        kept = [c for c in previous if c.seen and not c.own & own_terms]
+        own_weight = sum(c.weight for c in own if c.seen)
+        total = sum(c.weight for c in kept)
+        scale = min(1.0, CONTEXT_WEIGHT * own_weight / total) if own_weight and total else 1.0
+        return [dataclasses.replace(c, weight=scale * c.weight, is_name=False) for c in kept]
+
+    def _rank(
+        self,
+        query: list[str],
+        related: list[str],
+        concepts: list[Concept],
+        context: list[Concept],
+        cited: frozenset[int],
+    ) -> list[Quote]:
+        library = self.library
+        everything = [*concepts, *context]
+        total_weight = sum(c.weight for c in everything)
+        quotes: list[Quote] = []
+        scores = dict(library.index.top(query, CANDIDATES))
+        # Synonyms find sentences too, at the credit a synonym gets.
+        for document, score in library.index.top(related, CANDIDATES) if related else ():
+            scores[document] = scores.get(document, 0.0) + SYNONYM_CREDIT * score
+        near = self._near(cited)
+        for document in near:
+            scores.setdefault(document, 0.0)
+        for document, score in scores.items():
+            terms = library.terms[document]
+            paragraph = library.paragraph_terms[document]
+            mentions = [
+                max(mention(c, terms), CONTEXT_CREDIT * mention(c, paragraph)) for c in concepts
+            ]
+            # Next to the previous answer, a sentence is about what that answer was about.
+            floor = CONTEXT_CREDIT if document in near else 0.0
+            mentions.extend(
+                max(mention(c, terms), CONTEXT_CREDIT * mention(c, paragraph), floor)
+                for c in context
+            )
+            weighted = sum(c.weight * m for c, m in zip(everything, mentions, strict=True))
+            coverage = (1 - UNIFORM_SHARE) * weighted / total_weight + UNIFORM_SHARE * _even_share(
+                mentions[: len(concepts)], mentions[len(concepts) :]
+            )
+            item = library.sentences[document]
+            rank = score * (0.5 + 0.5 * coverage) * (1 + LEAD_PRIOR / item.sentence.paragraph)
+            quotes.append(Quote(item, document, rank, coverage))
+        # Rank covering sentences first: a high BM25 score on half the question is not an answer.
+        # A follow-up rarely asks for the quote the previous answer already showed.
+        quotes.sort(key=lambda q: (q.coverage < MIN_COVERAGE, q.document in cited, -q.score))
+        return quotes
+
+    def _near(self, cited: frozenset[int]) -> frozenset[int]:
+        """The sentences of the cited sentences' paragraphs and of the paragraphs next to them."""
+        near: set[int] = set()
+        library = self.library
+        for document in cited:
+            item = library.sentences[document]
+            first = document - item.sentence.position
+            paragraph = item.sentence.paragraph
+            for offset, sentence in enumerate(item.article.sentences):
+                if abs(sentence.paragraph - paragraph) <= NEAR_PARAGRAPHS:
+                    near.add(first + offset)
+        return frozenset(near - cited)
+
+
+def mention(concept: Concept, terms: frozenset[str]) -> float:
+    """How fully a sentence with these terms mentions the concept, from 0 to 1."""
+    hits = len(concept.own & terms)
+    own = 0.0
+    if hits == len(concept.own):
+        own = 1.0
+    elif hits:
+        own = max(PARTIAL_NAME_CREDIT, hits / len(concept.own)) if concept.is_name else 0.0
+    alias = len(concept.aliases & terms) / len(concept.aliases) if concept.aliases else 0.0
+    related = SYNONYM_CREDIT if own < 1.0 and concept.related & terms else 0.0
+    return max(own, alias, related)
+
+
+def _even_share(own: list[float], context: list[float]) -> float:
+    """How much of the question a sentence mentions, every concept counting the same; the
+    previous question's concepts count as one, at CONTEXT_WEIGHT, beside the question's own."""
+    if not context:
+        return sum(own) / len(own)
+    if not own:
+        return sum(context) / len(context)
+    return (sum(own) + CONTEXT_WEIGHT * sum(context) / len(context)) / (len(own) + CONTEXT_WEIGHT)
