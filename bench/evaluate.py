@@ -55,6 +55,14 @@ SETS = {
         ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
     ),
     "blind fourth": (EVAL / "blind_fourth.jsonl", EVAL / "articles" / "hospital-sleep-study.txt"),
+    # Written after the reader was final, by writers who saw neither the engine nor the other
+    # sets; the sports report and the court story are theirs too. Run once to measure the reader.
+    "blind reader seed": (
+        EVAL / "blind_reader_seed.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "blind sports": (EVAL / "blind_sports.jsonl", EVAL / "articles" / "sports-match-report.txt"),
+    "blind court": (EVAL / "blind_court.jsonl", EVAL / "articles" / "court-business-story.txt"),
 }
 
 

@@ -155,6 +155,9 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
         f"sentences: {engine.library.sentence_count}"
     )
     print(f"templates: {len(engine.prompts.names())} in {settings.prompts_dir}")
+    reader = engine.answerer.reader
+    megabytes = reader.model_file.stat().st_size / 1e6
+    print(f"reader model: {reader.model_file} ({megabytes:.1f} MB)")
     print(f"warnings: {len(engine.warnings)}")
     for warning in engine.warnings:
         print(f"  {engine.describe(warning)}")

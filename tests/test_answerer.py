@@ -148,12 +148,15 @@ def test_answer_too_long_to_quote_points_to_its_paragraph(tmp_path: Path) -> Non
 
 def test_glossary_in_the_corpus_folder_adds_aliases(seed_corpus: Path) -> None:
     question = "What did KJU call for?"
-    without = Engine.load(seed_corpus, PROMPTS).ask(question)
+    without = Engine.load(seed_corpus, PROMPTS).answerer.questions.read(question)
     (seed_corpus / "glossary.txt").write_text("# aliases\nKJU = Kim Jong Un\n")
     engine = Engine.load(seed_corpus, PROMPTS)
     assert "glossary" not in {a.id for a in engine.library.articles}
+    (kju,) = [c for c in engine.answerer.questions.read(question).concepts if c.label == "KJU"]
+    assert kju.seen and {"kim", "jong"} <= kju.aliases
+    assert not next(c for c in without.concepts if c.label == "KJU").seen
     reply = engine.ask(question)
-    assert reply.answered and not without.answered
+    assert reply.answered
     assert "increase in missile production" in reply.citations[0].quote
 
 

@@ -63,6 +63,7 @@ class Candidates:
     quotes: tuple[Quote, ...]
     concepts: tuple[Concept, ...]  # the question's concepts the corpus knows
     cited: frozenset[int]  # what the previous answer showed, when the question follows it
+    follows: str | None = None  # the previous question, when this one was read with it
 
 
 class Retriever:
@@ -90,7 +91,7 @@ class Retriever:
         synonym_query = [t for c in everything for t in sorted(c.related) if t not in query]
         cited = follows.documents if follows is not None else frozenset()
         quotes = self._rank(query, synonym_query, seen, context, cited)
-        return Candidates(tuple(quotes), tuple(seen), cited)
+        return Candidates(tuple(quotes), tuple(seen), cited, follows.question if follows else None)
 
     def _context_concepts(self, follows: Context, own: tuple[Concept, ...]) -> list[Concept]:
         """What the previous question was about, as concepts a sentence need not all mention:
