@@ -17,6 +17,9 @@ order and random state go to OUT/checkpoint; running the same command again goes
     pip install -e '.[train]'
     python scripts/train_reader.py --out runs/reader --minutes 90
     python scripts/train_reader.py --out runs/reader --evaluate --export
+
+The shipped model's exact commands and time are in bot/engine/reader_model/MODEL_CARD.md; after
+copying a new model there, scripts/fit_decision.py fits the decision that goes with it.
 """
 
 from __future__ import annotations
