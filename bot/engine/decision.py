@@ -87,10 +87,7 @@ def evidence(
     top_score = max((q.score for q in quotes), default=0.0)
     found: list[tuple[float, ...]] = []
     for rank, (quote, logit) in enumerate(zip(quotes, logits, strict=True)):
-        fits = (not names or _mentions_all(quote, names, library)) and (
-            question.answer_type is None
-            or _fits_type(quote.item.sentence.text, question.answer_type, question.terms)
-        )
+        fits = _fits(quote, question, names, library)
         found.append(
             (
                 logit,
@@ -141,15 +138,7 @@ def decide_follow_up(question: Question, candidates: Candidates, library: Librar
     question before it, it did worse than these rules on the follow-up sets (tests/eval).
     """
     names = [c for c in candidates.concepts if c.is_name]
-    fitting = [
-        q
-        for q in candidates.quotes
-        if (not names or _mentions_all(q, names, library))
-        and (
-            question.answer_type is None
-            or _fits_type(q.item.sentence.text, question.answer_type, question.terms)
-        )
-    ]
+    fitting = [q for q in candidates.quotes if _fits(q, question, names, library)]
     own_weight = sum(c.weight for c in question.concepts)
     seen_weight = sum(c.weight for c in question.seen_concepts)
     unseen_share = 1 - seen_weight / own_weight if own_weight else 0.0
@@ -167,6 +156,15 @@ def decide_follow_up(question: Question, candidates: Candidates, library: Librar
 def _related(quote: Quote) -> Quote | None:
     """The passage offered as "maybe related" on a decline, if it covers enough of the question."""
     return quote if quote.coverage >= MIN_RELATED_COVERAGE else None
+
+
+def _fits(quote: Quote, question: Question, names: list[Concept], library: Library) -> bool:
+    """Whether a sentence could answer: it mentions whom the question names, and holds the kind
+    of answer wanted ("when" wants a time, "how many" a number)."""
+    return (not names or _mentions_all(quote, names, library)) and (
+        question.answer_type is None
+        or _fits_type(quote.item.sentence.text, question.answer_type, question.terms)
+    )
 
 
 def _mentions_all(quote: Quote, names: list[Concept], library: Library) -> bool:
