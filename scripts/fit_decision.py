@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 import squad  # noqa: E402
 
 from bot.engine import Engine  # noqa: E402
-from bot.engine.answerer import READ_CANDIDATES  # noqa: E402
 from bot.engine.decision import FEATURES, evidence  # noqa: E402
 from bot.engine.evaluation import Case, read_cases  # noqa: E402
 from bot.engine.reader import model_folder  # noqa: E402
@@ -66,8 +65,8 @@ def questions_of(engine: Engine, cases: list[Case]) -> list[Question]:
             found.append((case.answerable, []))
             continue
         candidates = answerer.retriever.retrieve(question)
-        texts = [q.item.sentence.text for q in candidates.quotes[:READ_CANDIDATES]]
-        logits = answerer.reader.scores(case.question, texts)
+        logits = answerer.read(case.question, candidates)
+        texts = [q.item.sentence.text for q in candidates.quotes[: len(logits)]]
         rows = evidence(question, candidates, logits, library)
         found.append(
             (

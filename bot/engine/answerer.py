@@ -18,7 +18,7 @@ from bot.engine.lookups import definition, front_matter_lines
 from bot.engine.models import Article, Sentence
 from bot.engine.question import QuestionReader, question_kind
 from bot.engine.reader import Reader
-from bot.engine.retriever import Context, Quote, Retriever
+from bot.engine.retriever import Candidates, Context, Quote, Retriever
 
 # How many of the best-ranked sentences the reader reads: each costs about 5 ms on one core.
 # Three keep a question within 20 ms; BM25's top three hold the answer nearly as often as its
@@ -70,8 +70,7 @@ class Answerer:
         if candidates.follows is not None:
             verdict = decide_follow_up(question, candidates, library)
         else:
-            read = candidates.quotes[:READ_CANDIDATES]
-            logits = self.reader.scores(text, [q.item.sentence.text for q in read])
+            logits = self.read(text, candidates)
             verdict = decide(question, candidates, logits, self.reader.decision, library)
         if not verdict.answered:
             return Answer(
@@ -79,6 +78,11 @@ class Answerer:
             )
         quotes = compose(verdict.answers, candidates.cited, library)
         return Answer(text, answered=True, quotes=quotes)
+
+    def read(self, text: str, candidates: Candidates) -> list[float]:
+        """The reader's scores for the best READ_CANDIDATES candidates, in their order."""
+        read = candidates.quotes[:READ_CANDIDATES]
+        return self.reader.scores(text, [q.item.sentence.text for q in read])
 
 
 __all__ = ["Answer", "Answerer", "Context", "Quote", "question_kind"]

@@ -121,8 +121,6 @@ def decide(
     chances = [decision.chance(e) for e in evidence(question, candidates, logits, library)]
     # Ties go to the better lexical rank, so the order never depends on float noise.
     order = sorted(range(len(quotes)), key=lambda k: (-chances[k], k))
-    # A follow-up rarely asks for the quote the previous answer already showed: it answers
-    # only when nothing else does.
     answering = [k for k in order if chances[k] >= decision.threshold]
     if answering:
         return Verdict(tuple(quotes[k] for k in answering))
@@ -149,7 +147,7 @@ def decide_follow_up(question: Question, candidates: Candidates, library: Librar
         or question.unseen_names
     ):
         closest = (fitting or list(candidates.quotes))[:1]
-        return Verdict((), next((q for q in closest if _related(q)), None))
+        return Verdict((), _related(closest[0]) if closest else None)
     return Verdict(tuple(fitting))
 
 

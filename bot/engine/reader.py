@@ -36,6 +36,7 @@ class Reader:
     """Scores (question, sentence) pairs with the shipped model; load it with `Reader.shared`."""
 
     def __init__(self, folder: Path) -> None:
+        self.model_file = folder / "reader-int8.onnx"
         try:
             import onnxruntime
             from tokenizers import Tokenizer
@@ -47,7 +48,7 @@ class Reader:
             options.inter_op_num_threads = 1
             options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
             self._session = onnxruntime.InferenceSession(
-                str(folder / "reader-int8.onnx"), options, providers=["CPUExecutionProvider"]
+                str(self.model_file), options, providers=["CPUExecutionProvider"]
             )
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
@@ -61,7 +62,6 @@ class Reader:
                 f"The reader model in {folder} cannot be loaded ({type(error).__name__}: "
                 f"{error}). Reinstall the package to restore it."
             ) from error
-        self.model_file = folder / "reader-int8.onnx"
         self._lock = threading.Lock()
 
     @staticmethod
