@@ -63,6 +63,20 @@ SETS = {
     ),
     "blind sports": (EVAL / "blind_sports.jsonl", EVAL / "articles" / "sports-match-report.txt"),
     "blind court": (EVAL / "blind_court.jsonl", EVAL / "articles" / "court-business-story.txt"),
+    # Written after the reader learned to point at the answer's words, likewise; the wildfire
+    # report and the obituary are theirs too.
+    "blind seed 4": (
+        EVAL / "blind_seed_4.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "blind wildfire": (
+        EVAL / "blind_wildfire.jsonl",
+        EVAL / "articles" / "wildfire-evacuation.txt",
+    ),
+    "blind obituary": (
+        EVAL / "blind_obituary.jsonl",
+        EVAL / "articles" / "obituary-engineer.txt",
+    ),
 }
 
 

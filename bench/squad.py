@@ -6,6 +6,11 @@ written to look answerable when the article does not say. An answer is right whe
 citation's quote holds one of the question's answers. Prints top-1, unanswerable declined and
 answerable wrongly declined, per article and in all, against naive rank-bm25.
 
+Then the words in bold: for the right answers, SQuAD's exact match and F1 of the words the reply
+bolds against the question's answers (normalised as SQuAD's own script does), and how many
+right answers had words in bold at all; "F1 at least 50%" counts the bold words that are mostly
+the answer.
+
 Run: python bench/squad.py [--articles held-out|training|all] [--limit N]
 
 "held-out" are the articles scripts/train_reader.py never trains on (every third, by title).
@@ -16,6 +21,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
+import string
 import sys
 import tempfile
 from collections import defaultdict
@@ -29,6 +36,7 @@ from evaluate import naive_scores  # noqa: E402
 
 from bot.engine import Engine  # noqa: E402
 from bot.engine.evaluation import Case, Scores, first_quote, score  # noqa: E402
+from bot.engine.models import Reply  # noqa: E402
 
 QA = ROOT.parent / "shared" / "data" / "qa" / "squad2_dev_25.jsonl.gz"
 HELD_OUT_EVERY = 3  # as scripts/train_reader.py holds them out
@@ -71,6 +79,54 @@ def cases_of(paragraphs: list[dict[str, object]]) -> list[Case]:
     return cases
 
 
+def normalized(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
+    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+
+def f1(found: str, expected: str) -> float:
+    found_words, expected_words = normalized(found), normalized(expected)
+    common = sum(min(found_words.count(w), expected_words.count(w)) for w in set(found_words))
+    if not common:
+        return 0.0
+    precision, recall = common / len(found_words), common / len(expected_words)
+    return 2 * precision * recall / (precision + recall)
+
+
+class Bolding:
+    """Exact match and F1 of the bolded words, over the right answers."""
+
+    def __init__(self) -> None:
+        self.right = self.bolded = self.mostly = 0
+        self.exact = self.f1 = 0.0
+
+    def add(self, case: Case, reply: Reply) -> None:
+        if not (case.answerable and reply.answered and reply.citations):
+            return
+        citation = reply.citations[0]
+        if not any(p.lower() in citation.quote.lower() for p in case.expect):
+            return
+        self.right += 1
+        if citation.answer is None:
+            return
+        self.bolded += 1
+        words = citation.quote[citation.answer[0] : citation.answer[1]]
+        self.exact += max(float(normalized(words) == normalized(e)) for e in case.expect)
+        best = max(f1(words, e) for e in case.expect)
+        self.f1 += best
+        self.mostly += best >= 0.5
+
+    def line(self) -> str:
+        if not self.bolded:
+            return "words in bold: none"
+        return (
+            f"words in bold: {self.bolded} of {self.right} right answers; exact match "
+            f"{self.exact / self.bolded:.1%}, F1 {self.f1 / self.bolded:.1%}, F1 at least 50% "
+            f"{self.mostly / self.bolded:.1%}"
+        )
+
+
 def line(name: str, scores: Scores) -> str:
     return (
         f"{name:32} {scores.top1:7.1%} {scores.declined_share:9.1%} "
@@ -86,6 +142,7 @@ def main() -> int:
     args = parser.parse_args()
     articles = read_articles()
     totals = {"engine": Scores(), "rank-bm25": Scores()}
+    bolding = Bolding()
     print(f"{'article':32} {'top-1':>7} {'declined':>9} {'wrongly':>8}  n")
     with tempfile.TemporaryDirectory(prefix="articlebot-squad-") as scratch:
         for title in chosen_titles(articles, args.articles):
@@ -98,12 +155,23 @@ def main() -> int:
             cases = cases_of(articles[title])
             if args.limit:
                 cases = cases[: args.limit]
-            scores = score(cases, lambda question, engine=engine: first_quote(engine.ask(question)))
+            replies: dict[str, Reply] = {}
+
+            def ask(
+                question: str, engine: Engine = engine, replies: dict[str, Reply] = replies
+            ) -> tuple[bool, str | None]:
+                replies[question] = engine.ask(question)
+                return first_quote(replies[question])
+
+            scores = score(cases, ask)
+            for case in cases:
+                bolding.add(case, replies[case.question])
             totals["engine"].add(scores)
             print(line(title, scores), flush=True)
             if args.naive:
                 totals["rank-bm25"].add(naive_scores(cases, engine))
     print(line("all: engine", totals["engine"]))
+    print(bolding.line())
     if args.naive:
         print(line("all: naive rank-bm25", totals["rank-bm25"]))
     return 0

@@ -38,6 +38,8 @@ def citation_json(citation: Citation) -> dict[str, object]:
         "path": citation.path,
         "start": citation.start,
         "end": citation.end,
+        # Where in the quote the words that answer are, or null.
+        "answer": list(citation.answer) if citation.answer else None,
     }
 
 

@@ -52,22 +52,22 @@ def holds_answer(case: Case, text: str) -> bool:
 
 
 def questions_of(engine: Engine, cases: list[Case]) -> list[Question]:
-    """Every content question's read candidates and their evidence, as the engine sees them.
-    Questions answered by a lookup (the byline, an acronym) never reach the decision."""
+    """Every content question's read candidates and their evidence, as the engine sees them,
+    through the answerer's own steps. Questions answered by a lookup (the byline, an acronym)
+    never reach the decision; those it declines by rule have no candidates to weigh."""
     answerer = engine.answerer
-    library = answerer.library
     found: list[Question] = []
     for case in cases:
         question = answerer.questions.read(case.question)
-        if question.about_article or question.acronym:
-            continue
-        if question.unseen_names:  # declined by rule, whatever the evidence
-            found.append((case.answerable, []))
+        if answerer.look_up(question) is not None:
             continue
         candidates = answerer.retriever.retrieve(question)
-        logits = answerer.read(case.question, candidates)
+        if question.unseen_names or not candidates.quotes:  # declined whatever the evidence
+            found.append((case.answerable, []))
+            continue
+        logits = [reading.score for reading in answerer.read(case.question, candidates)]
         texts = [q.item.sentence.text for q in candidates.quotes[: len(logits)]]
-        rows = evidence(question, candidates, logits, library)
+        rows = evidence(question, candidates, logits, answerer.library)
         found.append(
             (
                 case.answerable,

@@ -26,6 +26,13 @@ from bot.engine import Engine, ReloadReport
 QUESTION = "Which countries requested the meeting?"
 # Words of the seed article's second paragraph: in the reply whether it answers or points to it.
 SEED_QUOTE = "The United States, Albania and Japan requested the meeting"
+
+
+def unbolded(content: str) -> str:
+    """A message as its quotes read without the bold marks on the words that answer."""
+    return content.replace("**", "")
+
+
 SEED_TITLE = "China opposes UN Security Council meeting on North Korea rights"
 LIGHTHOUSE = """Harbour town restores its old lighthouse
 

@@ -22,7 +22,7 @@ def test_ask_json_prints_one_object_per_question_with_checkable_citations(
             "--corpus",
             str(seed_corpus),
             "--json",
-            "Why does China oppose the meeting?",
+            "Which countries requested the meeting?",
             "What is the GDP of Japan?",
         ]
     )
@@ -33,9 +33,22 @@ def test_ask_json_prints_one_object_per_question_with_checkable_citations(
     assert set(first) == {"question", "answered", "text", "citations"}
     assert first["answered"] is True and second["answered"] is False
     citation = first["citations"][0]
-    assert set(citation) == {"n", "article", "paragraph", "quote", "path", "start", "end"}
+    assert set(citation) == {
+        "n",
+        "article",
+        "paragraph",
+        "quote",
+        "path",
+        "start",
+        "end",
+        "answer",
+    }
     text = (seed_corpus / citation["path"]).read_text("utf-8")
     assert text[citation["start"] : citation["end"]] == citation["quote"]
+    # The words that answer are a stretch of the quote, pointed at by offsets into it.
+    start, end = citation["answer"]
+    assert citation["quote"][start:end] == "Albania and Japan"
+    assert all(c["answer"] is None for c in second["citations"])  # a decline points at nothing
 
 
 def test_ask_prints_the_message_the_bot_would_post(

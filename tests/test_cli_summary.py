@@ -22,7 +22,17 @@ def test_summary_json_prints_one_object_with_checkable_citations(
     assert summary["article"] == "reuters-china-un-north-korea-rights"
     assert len(summary["citations"]) == 3
     for citation in summary["citations"]:
-        assert set(citation) == {"n", "article", "paragraph", "quote", "path", "start", "end"}
+        assert set(citation) == {
+            "n",
+            "article",
+            "paragraph",
+            "quote",
+            "path",
+            "start",
+            "end",
+            "answer",
+        }
+        assert citation["answer"] is None  # a summary answers no question
         text = (two_article_corpus / citation["path"]).read_text("utf-8")
         assert text[citation["start"] : citation["end"]] == citation["quote"]
         assert citation["quote"] in summary["text"]

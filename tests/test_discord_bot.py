@@ -22,6 +22,7 @@ from discord_harness import (
     render,
     serving,
     settings_for,
+    unbolded,
 )
 from discord_standin import DiscordStandIn, Interaction
 from discord_standin.client import StandInFactory
@@ -45,7 +46,7 @@ async def test_mention_is_answered_with_a_cited_quote_that_pings_nobody(
     async with serving(standin, settings_for(standin, corpus_dir)):
         question = await standin.post_message(alice, f"<@{standin.world.bot.id}> {QUESTION}")
         answer = await standin.wait_for_answer(question)
-    assert answer.content.startswith(
+    assert unbolded(answer.content).startswith(
         "> The United States, Albania and Japan requested the meeting"
     )  # cited as the answer, not offered as "maybe related"
     assert "-# [1] paragraph 2" in answer.content
@@ -64,7 +65,7 @@ async def test_every_message_in_an_answer_channel_is_a_question(
     async with serving(standin, settings):
         question = await standin.post_message(alice, QUESTION, channel="ask")
         answer = await standin.wait_for_answer(question)
-    assert "Albania and Japan" in answer.content
+    assert "Albania and Japan" in unbolded(answer.content)
 
 
 async def test_other_bots_and_its_own_replies_are_never_answered(
@@ -98,7 +99,7 @@ async def test_without_message_content_access_mentions_still_work(
             alice, f"<@{standin.world.bot.id}> {QUESTION}", channel="ask"
         )
         answer = await standin.wait_for_answer(mention)
-    assert "Albania and Japan" in answer.content
+    assert "Albania and Japan" in unbolded(answer.content)
     assert [m.reply_to for m in standin.messages] == [int(mention["id"])]
     assert any("Message Content intent is not enabled" in r.getMessage() for r in caplog.records)
 
@@ -112,7 +113,7 @@ async def test_slash_ask_defers_then_answers_in_public(
         answer = await standin.wait_for_answer(interaction)
     assert interaction.response_type == 5
     assert answer.via == "followup" and not answer.ephemeral
-    assert "Albania and Japan" in answer.content and not answer.pinged_anyone
+    assert "Albania and Japan" in unbolded(answer.content) and not answer.pinged_anyone
     followup = await standin.wait_for_request("POST", r"/webhooks/\d+/[^/]+")
     assert followup.json["allowed_mentions"] == {"parse": []}
 
@@ -132,7 +133,7 @@ async def test_question_cooldown_is_shared_by_mentions_and_slash_commands(
         answer = await standin.wait_for_answer(other_person)
     assert refusal.ephemeral
     assert refusal.content == render("discord_cooldown", seconds=60, action="question")
-    assert "Albania and Japan" in answer.content
+    assert "Albania and Japan" in unbolded(answer.content)
 
 
 async def test_summary_answers_in_public_after_deferring(
@@ -221,7 +222,7 @@ async def test_moderator_reload_picks_up_a_corpus_change(
         answered = await standin.wait_for_answer(after)
     assert "Svanøy" not in unanswered.content
     assert report.ephemeral and "Added: harbour-lighthouse" in report.content
-    assert "paid for by the fishermen's cooperative" in answered.content
+    assert "paid for by the fishermen's cooperative" in unbolded(answered.content)
 
 
 async def test_a_moderator_role_from_settings_may_reload(
@@ -263,7 +264,7 @@ async def test_broken_corpus_keeps_the_old_answers(
     first_line = render("discord_reload_failed", error="No usable article").splitlines()[0]
     assert failure.content.splitlines()[0] == first_line
     assert "No usable article" in failure.content
-    assert "Albania and Japan" in answer.content
+    assert "Albania and Japan" in unbolded(answer.content)
 
 
 class GatedEngine(Engine):
@@ -307,10 +308,10 @@ async def test_questions_during_a_reload_are_all_answered_by_the_old_corpus(
         asked = await standin.invoke_command(moderator, "ask", {"question": LIGHTHOUSE_QUESTION})
         after = await standin.wait_for_answer(asked)
     assert reload_answers_before_the_gate == []
-    assert all("Albania and Japan" in a.content for a in answers[0::2])
+    assert all("Albania and Japan" in unbolded(a.content) for a in answers[0::2])
     assert all("Svanøy" not in a.content for a in answers[1::2])  # the old corpus answered
     assert report.content.startswith("Reloaded the corpus")
-    assert "fishermen's cooperative" in after.content
+    assert "fishermen's cooperative" in unbolded(after.content)
 
 
 async def test_gateway_drop_then_resume_keeps_answering(
@@ -324,7 +325,9 @@ async def test_gateway_drop_then_resume_keeps_answering(
         answer = await standin.wait_for_answer(missed)
         asked = await standin.invoke_command(alice, "ask", {"question": QUESTION})
         after = await standin.wait_for_answer(asked)
-    assert "Albania and Japan" in answer.content and "Albania and Japan" in after.content
+    assert "Albania and Japan" in unbolded(answer.content) and "Albania and Japan" in unbolded(
+        after.content
+    )
     assert [c.path for c in standin.gateway.connections] == ["/gateway", "/resume"]
 
 

@@ -21,6 +21,7 @@ from discord_harness import (
     render,
     serving,
     settings_for,
+    unbolded,
 )
 from discord_standin import DiscordStandIn
 
@@ -110,7 +111,7 @@ async def test_a_problem_file_is_named_to_the_moderator_and_the_rest_keeps_servi
     article_id = name.rsplit(".", 1)[0]
     assert (f"Added: {article_id}" in report.content) is becomes_article
     assert SEED_TITLE in sources.content and LIGHTHOUSE_TITLE in sources.content
-    assert LIGHTHOUSE_QUOTE in answer.content
+    assert LIGHTHOUSE_QUOTE in unbolded(answer.content)
 
 
 @pytest.mark.parametrize(

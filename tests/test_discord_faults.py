@@ -27,6 +27,7 @@ from discord_harness import (
     render,
     serving,
     settings_for,
+    unbolded,
 )
 from discord_standin import DiscordStandIn
 
@@ -97,7 +98,9 @@ async def test_a_rate_limited_reply_waits_as_told_and_is_sent_once(
     await limit.wait_until_taken()
     sends = [r.status for r in standin.requests if r.method == "POST" and "/messages" in r.path]
     assert sends == [429, 200, 200]
-    assert SEED_QUOTE in answer.content and LIGHTHOUSE_QUOTE in next_answer.content
+    assert SEED_QUOTE in unbolded(answer.content) and LIGHTHOUSE_QUOTE in unbolded(
+        next_answer.content
+    )
     assert [m.reply_to for m in standin.messages] == [int(question["id"]), int(follow_up["id"])]
     assert any("rate limited" in r.getMessage() for r in caplog.records)
 
@@ -112,8 +115,8 @@ async def test_a_global_rate_limit_on_a_follow_up_is_waited_out(
         answer = await standin.wait_for_answer(asked)
         again = await standin.invoke_command(alice, "ask", {"question": LIGHTHOUSE_QUESTION})
         next_answer = await standin.wait_for_answer(again)
-    assert SEED_QUOTE in answer.content and not answer.ephemeral
-    assert LIGHTHOUSE_QUOTE in next_answer.content
+    assert SEED_QUOTE in unbolded(answer.content) and not answer.ephemeral
+    assert LIGHTHOUSE_QUOTE in unbolded(next_answer.content)
     assert any("is rate limited" in r.getMessage() for r in caplog.records)
 
 
@@ -128,7 +131,7 @@ async def test_a_500_on_a_reply_is_retried_and_the_answer_arrives_once(
         answer = await standin.wait_for_answer(question, timeout=10)
     sends = [r.status for r in standin.requests if r.method == "POST" and "/messages" in r.path]
     assert sends == [500, 200]
-    assert SEED_QUOTE in answer.content and len(standin.messages) == 1
+    assert SEED_QUOTE in unbolded(answer.content) and len(standin.messages) == 1
 
 
 async def test_a_reply_discord_fails_is_logged_and_the_next_question_works(
@@ -144,7 +147,7 @@ async def test_a_reply_discord_fails_is_logged_and_the_next_question_works(
         await failure.wait_until_taken()
         question = await standin.post_message(alice, mention(standin, LIGHTHOUSE_QUESTION))
         answer = await standin.wait_for_answer(question)
-    assert LIGHTHOUSE_QUOTE in answer.content
+    assert LIGHTHOUSE_QUOTE in unbolded(answer.content)
     assert [m.reply_to for m in standin.messages] == [int(question["id"])]
     logged = [
         r.getMessage() for r in caplog.records if "could not answer message" in r.getMessage()
@@ -170,7 +173,7 @@ async def test_a_follow_up_discord_refuses_becomes_a_private_apology(
         answer = await standin.wait_for_answer(again)
     assert apology.ephemeral and apology.content == render("discord_apology")
     assert asked.original is None  # the public "thinking…" message was taken away
-    assert SEED_QUOTE in answer.content and not answer.ephemeral
+    assert SEED_QUOTE in unbolded(answer.content) and not answer.ephemeral
     assert any("Discord failed a request" in r.getMessage() for r in caplog.records)
     assert recorded_questions(records_in_tmp_path) == [QUESTION]
 
@@ -201,7 +204,7 @@ async def test_a_reconnect_request_resumes_and_answers_what_came_meanwhile_once(
         # A last round trip, so that a second reply to `meanwhile` would have arrived by now.
         last = await standin.post_message(alice, mention(standin, QUESTION))
         await standin.wait_for_answer(last)
-    assert SEED_QUOTE in answer.content and LIGHTHOUSE_QUOTE in after.content
+    assert SEED_QUOTE in unbolded(answer.content) and LIGHTHOUSE_QUOTE in unbolded(after.content)
     assert len(standin.messages.matching(lambda m: m.reply_to == int(meanwhile["id"]))) == 1
     assert [c.path for c in standin.gateway.connections] == ["/gateway", "/resume"]
 
@@ -221,7 +224,9 @@ async def test_a_drop_while_a_reply_is_on_its_way_loses_nothing(
         answers = [await standin.wait_for_answer(q) for q in (first, while_away)]
         last = await standin.post_message(alice, mention(standin, QUESTION))
         await standin.wait_for_answer(last)
-    assert SEED_QUOTE in answers[0].content and LIGHTHOUSE_QUOTE in answers[1].content
+    assert SEED_QUOTE in unbolded(answers[0].content) and LIGHTHOUSE_QUOTE in unbolded(
+        answers[1].content
+    )
     assert sorted(m.reply_to or 0 for m in standin.messages) == sorted(
         int(q["id"]) for q in (first, while_away, last)
     )
@@ -286,7 +291,7 @@ async def test_a_command_that_raises_gets_a_short_private_reply_and_the_bot_goes
         engine.broken = ""
         sources, answer = await still_serving(standin)
     assert failed.ephemeral and failed.content == render(expected, error=None)
-    assert LIGHTHOUSE_TITLE in sources and LIGHTHOUSE_QUOTE in answer
+    assert LIGHTHOUSE_TITLE in sources and LIGHTHOUSE_QUOTE in unbolded(answer)
     logged = [
         r for r in caplog.records if r.exc_info and f"{broken} is broken" in str(r.exc_info[1])
     ]
@@ -308,7 +313,7 @@ async def test_a_mention_that_raises_gets_an_apology_and_the_bot_goes_on(
         answer = await standin.wait_for_answer(
             await standin.post_message(alice, mention(standin, QUESTION))
         )
-    assert failed.content == render("discord_apology") and SEED_QUOTE in answer.content
+    assert failed.content == render("discord_apology") and SEED_QUOTE in unbolded(answer.content)
     assert any(r.exc_info and "ask is broken" in str(r.exc_info[1]) for r in caplog.records)
     caplog.clear()
 
@@ -388,7 +393,7 @@ async def test_a_reload_failing_at_any_step_keeps_the_old_corpus_serving(
     assert expected_detail in lines[1]
     assert SEED_TITLE in sources and LIGHTHOUSE_TITLE in sources
     assert "A new headline" not in sources
-    assert LIGHTHOUSE_QUOTE in answer
+    assert LIGHTHOUSE_QUOTE in unbolded(answer)
     if step == "crash_while_reading":
         assert any(
             r.exc_info and "the disk went away" in str(r.exc_info[1]) for r in caplog.records
@@ -422,7 +427,7 @@ async def test_a_reload_that_succeeds_changes_everything_at_once(
     }
     assert {a.id for a in after.articles()} == {"ferry", "reuters-china-un-north-korea-rights"}
     assert "Ferry goes electric" in sources and LIGHTHOUSE_TITLE not in sources
-    assert LIGHTHOUSE_QUOTE not in answer
+    assert LIGHTHOUSE_QUOTE not in unbolded(answer)
 
 
 # --- shutting down with answers in flight -----------------------------------------------------
@@ -452,8 +457,8 @@ async def test_sigterm_lets_answers_in_flight_finish_and_turns_new_questions_awa
         answers = [await standin.wait_for_answer(q) for q in (*in_flight, asked)]
         code = await bot.exit_code()
     assert code == 0, bot.log
-    assert SEED_QUOTE in answers[0].content
-    assert all(LIGHTHOUSE_QUOTE in a.content for a in answers[1:])
+    assert SEED_QUOTE in unbolded(answers[0].content)
+    assert all(LIGHTHOUSE_QUOTE in unbolded(a.content) for a in answers[1:])
     restarting = render("discord_restarting")
     assert [r.content for r in refusals] == [restarting, restarting] and refusals[1].ephemeral
     assert len(standin.messages) == 5  # one reply each, none twice

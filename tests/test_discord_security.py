@@ -21,6 +21,7 @@ from discord_harness import (
     render,
     serving,
     settings_for,
+    unbolded,
 )
 from discord_standin import BotMessage, DiscordStandIn, InteractionRefused, User
 
@@ -190,7 +191,7 @@ async def test_a_whole_session_logged_at_debug_never_shows_the_token_and_names_w
         report = await standin.wait_for_answer(await standin.invoke_command(moderator, "reload"))
         code = await bot.stop()
     assert code == 0, bot.log[-3000:]
-    assert SEED_QUOTE in answer.content and "Added: harbour-lighthouse" in report.content
+    assert SEED_QUOTE in unbolded(answer.content) and "Added: harbour-lighthouse" in report.content
     assert " DEBUG " in bot.log and standin.token not in bot.log
     reload_line = await bot.wait_for_log(r"reload by .* succeeded")
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO ", reload_line)  # when

@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.engine import Engine
+from bot.engine.markup import escape_emphasizing, escape_for_discord
 from bot.engine.reader import ModelProblem, Reader, model_folder
 
 QUESTIONS = [
@@ -23,18 +24,63 @@ QUESTIONS = [
 ]
 
 
+SENTENCES = [
+    "China sees no added value for the council to have such a meeting.",
+    "The United States, Albania and Japan requested the meeting, which will be held on Thursday.",
+    "Vetoes do not apply on procedural issues.",
+]
+
+
 def test_the_reader_scores_the_answering_sentence_above_the_others() -> None:
-    reader = Reader.shared()
-    scores = reader.scores(
-        "When will the meeting be held?",
-        [
-            "China sees no added value for the council to have such a meeting.",
-            "The United States, Albania and Japan requested the meeting, which will be held "
-            "on Thursday.",
-            "Vetoes do not apply on procedural issues.",
-        ],
-    )
-    assert max(range(3), key=lambda k: scores[k]) == 1
+    readings = Reader.shared().read("When will the meeting be held?", SENTENCES)
+    assert max(range(3), key=lambda k: readings[k].score) == 1
+
+
+def test_the_reader_points_at_the_words_that_answer() -> None:
+    (reading,) = Reader.shared().read("When will the meeting be held?", SENTENCES[1:2])
+    assert reading.answer is not None
+    start, end = reading.answer
+    assert "Thursday" in SENTENCES[1][start:end]
+    assert "Albania" not in SENTENCES[1][start:end]
+
+
+def test_the_words_pointed_at_are_whole_words_of_the_sentence() -> None:
+    pointed = 0
+    for question in QUESTIONS:
+        readings = Reader.shared().read(question, SENTENCES)
+        for sentence, reading in zip(SENTENCES, readings, strict=True):
+            if reading.answer is None:
+                continue  # not sure enough to point
+            pointed += 1
+            start, end = reading.answer
+            assert 0 <= start < end <= len(sentence)
+            assert start == 0 or not sentence[start - 1].isalnum()
+            assert end == len(sentence) or not sentence[end].isalnum()
+    assert pointed, "the reader pointed at no words at all"
+
+
+def test_an_answer_bolds_the_words_that_answer_and_keeps_the_quote_verbatim(
+    seed_engine: Engine,
+) -> None:
+    reply = seed_engine.ask("Which countries requested the meeting?")
+    assert reply.answered
+    citation = reply.citations[0]
+    assert citation.answer is not None
+    start, end = citation.answer
+    assert "Albania" in citation.quote[start:end]
+    shown = escape_emphasizing(citation.quote, start, end, "**")
+    assert f"> {shown}" in reply.text.splitlines()
+    # Without the marks, the line is the quote exactly as every other quote is shown.
+    assert shown.replace("**", "") == escape_for_discord(citation.quote)
+
+
+def test_emphasis_marks_only_what_is_asked_and_escapes_the_rest() -> None:
+    text = "Held on *Thursday*  at\u200b noon, @everyone"
+    start = text.index("*Thursday*")
+    shown = escape_emphasizing(text, start, start + len("*Thursday*"), "**")
+    assert shown == "Held on **\\*Thursday\\*** at noon, @\u200beveryone"
+    # Characters the marks stand in for while escaping cannot fake a mark.
+    assert escape_emphasizing("a \ue000b\ue001 c", 0, 1, "**") == "**a** b c"
 
 
 def test_replies_are_the_same_every_time_and_from_two_threads_at_once(

@@ -63,7 +63,7 @@ def test_a_sentence_repeated_across_articles_is_quoted_once(wire_corpus: Path) -
     quotes = [c.quote.rstrip(".!") for c in reply.citations]
     assert quotes[0] == "The new ferry will carry 300 passengers on each crossing"
     assert len(quotes) == len(set(quotes))
-    assert reply.text.count("300 passengers") == 1
+    assert reply.text.replace("**", "").count("300 passengers") == 1
 
 
 def test_every_citation_names_its_article_when_there_are_several(wire_corpus: Path) -> None:

@@ -9,6 +9,7 @@ Questions about the article itself, and what an acronym stands for, are looked u
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from bot.engine.composer import compose
@@ -16,8 +17,8 @@ from bot.engine.decision import decide, decide_follow_up
 from bot.engine.library import Library
 from bot.engine.lookups import definition, front_matter_lines
 from bot.engine.models import Article, Sentence
-from bot.engine.question import QuestionReader, question_kind
-from bot.engine.reader import Reader
+from bot.engine.question import Question, QuestionReader, question_kind
+from bot.engine.reader import Reader, Reading
 from bot.engine.retriever import Candidates, Context, Quote, Retriever
 
 # How many of the best-ranked sentences the reader reads: each costs about 5 ms on one core.
@@ -56,33 +57,50 @@ class Answerer:
         """
         library = self.library
         question = self.questions.read(text)
-        if question.about_article:
-            lines = front_matter_lines(question, library)
-            return Answer(text, answered=bool(lines), metadata=tuple(lines))
-        spelled_out = definition(question, library)
-        if spelled_out is not None:
-            document, item = spelled_out
-            return Answer(text, answered=True, quotes=(Quote(item, document, 1.0, 1.0),))
+        looked_up = self.look_up(question)
+        if looked_up is not None:
+            return looked_up
         candidates = self.retriever.retrieve(question, follows)
         if not candidates.quotes and not candidates.concepts:
             # Nothing in the question is known to the corpus, and there is no context to go on.
             return Answer(text, answered=False)
         if candidates.follows is not None:
             verdict = decide_follow_up(question, candidates, library)
+            answers = verdict.answers
         else:
-            logits = self.read(text, candidates)
+            readings = self.read(text, candidates)
+            logits = [reading.score for reading in readings]
             verdict = decide(question, candidates, logits, self.reader.decision, library)
+            # Each answering sentence carries the words in it the reader found to answer.
+            found = {
+                q.document: r.answer for q, r in zip(candidates.quotes, readings, strict=False)
+            }
+            answers = tuple(
+                dataclasses.replace(q, answer=found.get(q.document)) for q in verdict.answers
+            )
         if not verdict.answered:
             return Answer(
                 text, answered=False, related=verdict.related, unseen_names=question.unseen_names
             )
-        quotes = compose(verdict.answers, candidates.cited, library)
+        quotes = compose(answers, candidates.cited, library)
         return Answer(text, answered=True, quotes=quotes)
 
-    def read(self, text: str, candidates: Candidates) -> list[float]:
-        """The reader's scores for the best READ_CANDIDATES candidates, in their order."""
+    def look_up(self, question: Question) -> Answer | None:
+        """The answer to a question about the article itself (who wrote it) or about what an
+        acronym stands for, looked up rather than read; None for any other question."""
+        if question.about_article:
+            lines = front_matter_lines(question, self.library)
+            return Answer(question.text, answered=bool(lines), metadata=tuple(lines))
+        spelled_out = definition(question, self.library)
+        if spelled_out is not None:
+            document, item = spelled_out
+            return Answer(question.text, answered=True, quotes=(Quote(item, document, 1.0, 1.0),))
+        return None
+
+    def read(self, text: str, candidates: Candidates) -> list[Reading]:
+        """The reader's readings of the best READ_CANDIDATES candidates, in their order."""
         read = candidates.quotes[:READ_CANDIDATES]
-        return self.reader.scores(text, [q.item.sentence.text for q in read])
+        return self.reader.read(text, [q.item.sentence.text for q in read])
 
 
 __all__ = ["Answer", "Answerer", "Context", "Quote", "question_kind"]

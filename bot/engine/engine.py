@@ -328,4 +328,7 @@ def _citation(n: int, article: Article, sentence: Sentence) -> Citation:
 
 
 def _quote_citation(n: int, quote: Quote) -> Citation:
-    return _citation(n, quote.item.article, quote.item.sentence)
+    citation = _citation(n, quote.item.article, quote.item.sentence)
+    if quote.answer is None or quote.answer == (0, len(citation.quote)):
+        return citation  # nothing narrower to point at
+    return dataclasses.replace(citation, answer=quote.answer)

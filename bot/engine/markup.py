@@ -26,3 +26,19 @@ def escape_for_discord(text: str) -> str:
     if _LINE_START_MARKUP.match(text):
         text = "\\" + text
     return text
+
+
+# Stand-ins for the emphasis marks while the quote is escaped: private-use characters, which no
+# escaping rule touches and which are taken out of the text first.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+def escape_emphasizing(text: str, start: int, end: int, mark: str) -> str:
+    """`text` as `escape_for_discord` shows it, with text[start:end] between two `mark`s (the
+    template's markdown, "**" for bold). The words stay as they are; only the marks are added."""
+
+    def plain(part: str) -> str:
+        return part.replace(_OPEN, "").replace(_CLOSE, "")
+
+    marked = plain(text[:start]) + _OPEN + plain(text[start:end]) + _CLOSE + plain(text[end:])
+    return escape_for_discord(marked).replace(_OPEN, mark).replace(_CLOSE, mark)

@@ -108,6 +108,9 @@ class Citation:
     start: int
     end: int
     part: str = "body"  # "body", "byline", "credits", "dateline" or "front matter"
+    # The words of the quote that answer the question, as offsets into `quote`, when the reader
+    # pointed at some narrower than the whole quote.
+    answer: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

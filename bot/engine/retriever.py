@@ -54,6 +54,8 @@ class Quote:
     document: int  # the sentence's number in the library's index
     score: float
     coverage: float
+    # The words of the sentence that answer, as the reader found them: offsets into its text.
+    answer: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

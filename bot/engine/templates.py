@@ -14,11 +14,18 @@ from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.engine.errors import TemplateProblem
-from bot.engine.markup import escape_for_discord
+from bot.engine.markup import escape_emphasizing, escape_for_discord
 
 
 class Trusted(str):
     """Text already rendered by a template, printed as it is."""
+
+
+def _emphasize(text: str, span: tuple[int, int] | None, mark: str) -> str:
+    """The `emphasize(span, mark)` filter: `text`, escaped, with text[span] between `mark`s."""
+    if span is None:
+        return text  # printed, and escaped, as any value
+    return Trusted(escape_emphasizing(text, span[0], span[1], mark))
 
 
 def _finalize(value: Any) -> Any:
@@ -49,6 +56,7 @@ class Prompts:
             auto_reload=False,
             cache_size=-1,
         )
+        self.environment.filters["emphasize"] = _emphasize
         self.templates: dict[str, Template] = {}
         for path in sorted(folder.glob("*.j2")):
             try:
