@@ -131,3 +131,12 @@ def test_check_fails_and_names_a_broken_model(
     finally:
         Reader.shared.cache_clear()
     assert "reader model" in capsys.readouterr().err
+
+
+def test_only_the_quote_that_answers_has_words_in_bold(seed_engine: Engine) -> None:
+    reply = seed_engine.ask("When will the meeting be held?")
+    first, *further = reply.citations
+    assert first.answer is not None and "Thursday" in first.quote[slice(*first.answer)]
+    # Further quotes say more; the words that answer were measured on the first one only.
+    assert further and all(c.answer is None for c in further)
+    assert reply.text.count("**") == 2

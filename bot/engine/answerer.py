@@ -71,13 +71,16 @@ class Answerer:
             readings = self.read(text, candidates)
             logits = [reading.score for reading in readings]
             verdict = decide(question, candidates, logits, self.reader.decision, library)
-            # Each answering sentence carries the words in it the reader found to answer.
+            # The answer's first sentence carries the words in it the reader found to answer. Only
+            # the first: that is where they were measured (bench/squad.py), and a further quote
+            # is there to say more, not to answer again.
             found = {
                 q.document: r.answer for q, r in zip(candidates.quotes, readings, strict=False)
             }
-            answers = tuple(
-                dataclasses.replace(q, answer=found.get(q.document)) for q in verdict.answers
-            )
+            answers = verdict.answers
+            if answers:
+                first = dataclasses.replace(answers[0], answer=found.get(answers[0].document))
+                answers = (first, *answers[1:])
         if not verdict.answered:
             return Answer(
                 text, answered=False, related=verdict.related, unseen_names=question.unseen_names
