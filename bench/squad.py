@@ -105,7 +105,7 @@ class Bolding:
         if not (case.answerable and reply.answered and reply.citations):
             return
         citation = reply.citations[0]
-        if not any(p.lower() in citation.quote.lower() for p in case.expect):
+        if not case.is_answered_by(citation.quote):
             return
         self.right += 1
         if citation.answer is None:

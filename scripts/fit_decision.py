@@ -47,10 +47,6 @@ DEVELOPMENT = {
 Question = tuple[bool, list[tuple[list[float], bool]]]
 
 
-def holds_answer(case: Case, text: str) -> bool:
-    return any(phrase.lower() in text.lower() for phrase in case.expect)
-
-
 def questions_of(engine: Engine, cases: list[Case]) -> list[Question]:
     """Every content question's read candidates and their evidence, as the engine sees them,
     through the answerer's own steps. Questions answered by a lookup (the byline, an acronym)
@@ -72,7 +68,7 @@ def questions_of(engine: Engine, cases: list[Case]) -> list[Question]:
             (
                 case.answerable,
                 [
-                    (list(row), case.answerable and holds_answer(case, text))
+                    (list(row), case.answerable and case.is_answered_by(text))
                     for row, text in zip(rows, texts, strict=True)
                 ],
             )

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpora import CITATION_JSON_KEYS
 
 from bot.cli import main, terminal_progress
 
@@ -33,16 +34,7 @@ def test_ask_json_prints_one_object_per_question_with_checkable_citations(
     assert set(first) == {"question", "answered", "text", "citations"}
     assert first["answered"] is True and second["answered"] is False
     citation = first["citations"][0]
-    assert set(citation) == {
-        "n",
-        "article",
-        "paragraph",
-        "quote",
-        "path",
-        "start",
-        "end",
-        "answer",
-    }
+    assert set(citation) == CITATION_JSON_KEYS
     text = (seed_corpus / citation["path"]).read_text("utf-8")
     assert text[citation["start"] : citation["end"]] == citation["quote"]
     # The words that answer are a stretch of the quote, pointed at by offsets into it.

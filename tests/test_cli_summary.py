@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from corpora import CITATION_JSON_KEYS
 
 from bot.cli import main
 
@@ -22,16 +23,7 @@ def test_summary_json_prints_one_object_with_checkable_citations(
     assert summary["article"] == "reuters-china-un-north-korea-rights"
     assert len(summary["citations"]) == 3
     for citation in summary["citations"]:
-        assert set(citation) == {
-            "n",
-            "article",
-            "paragraph",
-            "quote",
-            "path",
-            "start",
-            "end",
-            "answer",
-        }
+        assert set(citation) == CITATION_JSON_KEYS
         assert citation["answer"] is None  # a summary answers no question
         text = (two_article_corpus / citation["path"]).read_text("utf-8")
         assert text[citation["start"] : citation["end"]] == citation["quote"]

@@ -29,6 +29,10 @@ class Case:
         """Whether the article holds the answer."""
         return bool(self.expect)
 
+    def is_answered_by(self, quote: str) -> bool:
+        """Whether a quote holds one of the expected phrases (case-insensitive)."""
+        return any(p.lower() in quote.lower() for p in self.expect)
+
 
 @dataclass
 class Scores:
@@ -99,9 +103,7 @@ def score(cases: Iterable[Case], reply: Callable[[str], tuple[bool, str | None]]
         answered, quote = reply(case.question)
         if case.answerable:
             scores.answerable += 1
-            holds_answer = quote is not None and any(
-                p.lower() in quote.lower() for p in case.expect
-            )
+            holds_answer = quote is not None and case.is_answered_by(quote)
             if not answered:
                 scores.wrongly_declined += 1
                 scores.related_right += holds_answer
