@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -254,6 +255,9 @@ def command_invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# The status a command-line tool ends with when its reader closes the pipe (128 + SIGPIPE).
+SIGPIPE_STATUS = 141
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "ask": command_ask,
     "summary": command_summary,
@@ -352,7 +356,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return COMMANDS[args.command](settings, args)
+        status = COMMANDS[args.command](settings, args)
+        # Flushed here, not at exit, so that a reader who has gone away is noticed below.
+        sys.stdout.flush()
+        return status
     except EngineError as error:
         print(f"articlebot: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Whoever read the output stopped early (`articlebot ask ... | head -2`): a normal end
+        # for a command-line tool, not a crash. Python's own flush at exit would fail again on
+        # the closed pipe, so standard output goes nowhere from here on.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_STATUS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,24 @@ def test_chat_answers_each_line_from_standard_input(seed_corpus: Path) -> None:
     )
     assert "By Michelle Nichols" in result.stdout
     assert "The article doesn't say that." in result.stdout
+
+
+def test_ask_ends_quietly_when_its_reader_has_gone(seed_corpus: Path) -> None:
+    # `articlebot ask ... | head -1`: the pipe closes before the answers are written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--corpus", str(seed_corpus), "Who wrote it?"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 141
 
 
 def test_engine_imports_no_discord() -> None:
