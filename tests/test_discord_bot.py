@@ -27,7 +27,7 @@ from discord_harness import (
 from discord_standin import DiscordStandIn, Interaction
 from discord_standin.client import StandInFactory
 
-from bot.engine import Engine, FollowUp, ReloadReport
+from bot.engine import Engine, FollowUp, ReloadReport, Reply
 
 # Fail a test in which the bot logged an error it did not expect.
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
@@ -312,6 +312,41 @@ async def test_questions_during_a_reload_are_all_answered_by_the_old_corpus(
     assert all("Svanøy" not in a.content for a in answers[1::2])  # the old corpus answered
     assert report.content.startswith("Reloaded the corpus")
     assert "fishermen's cooperative" in unbolded(after.content)
+
+
+class SlowAnsweringEngine(Engine):
+    """The real engine, except that answering a question waits at a gate until the test opens
+    it: a question that takes long to answer."""
+
+    entered: threading.Event
+    gate: threading.Event
+
+    def ask(self, question: str, follows: FollowUp | None = None) -> Reply:
+        self.entered.set()
+        if not self.gate.wait(timeout=10):
+            raise TimeoutError("the test never opened the answer gate")
+        return super().ask(question, follows)
+
+
+async def test_the_bot_keeps_serving_while_a_question_is_being_answered(
+    standin: DiscordStandIn, corpus_dir: Path
+) -> None:
+    alice, bob = standin.world.add_member("alice"), standin.world.add_member("bob")
+    engine = SlowAnsweringEngine.load(corpus_dir, PROMPTS)
+    engine.entered, engine.gate = threading.Event(), threading.Event()
+    async with serving(standin, settings_for(standin, corpus_dir), engine):
+        question = await standin.post_message(alice, f"<@{standin.world.bot.id}> {QUESTION}")
+        assert await asyncio.to_thread(engine.entered.wait, 5)
+        # Answering happens off the event loop: other commands are served meanwhile.
+        sources = await standin.wait_for_answer(await standin.invoke_command(bob, "sources"))
+        answered_before_the_gate = standin.messages.matching(
+            lambda m: m.reply_to == int(question["id"])
+        )
+        engine.gate.set()
+        answer = await standin.wait_for_answer(question)
+    assert "China opposes UN Security Council meeting" in sources.content
+    assert answered_before_the_gate == []
+    assert "Albania and Japan" in unbolded(answer.content)
 
 
 async def test_gateway_drop_then_resume_keeps_answering(

@@ -3,8 +3,10 @@ thread started from one, or any message in an answer channel."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import discord
@@ -68,6 +70,13 @@ class Questions(commands.Cog):
         self.in_flight = in_flight
         self.records = records
         self.conversations = conversations
+        # Questions are answered here, one at a time in the order they came, so the event loop
+        # stays free for heartbeats and other people's messages while the reader model runs.
+        self._answering = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answering")
+
+    async def cog_unload(self) -> None:
+        """Let the answering thread end once the answers in flight are given."""
+        self._answering.shutdown(wait=False)
 
     @app_commands.command(description="Ask a question about the articles")
     @app_commands.describe(question="What you want to know, in your own words")
@@ -84,7 +93,7 @@ class Questions(commands.Cog):
         await interaction.response.defer(thinking=True)
         # In a thread started from an answer, /ask follows the thread's last exchange.
         follows = self.conversations.recall(interaction.channel_id or 0)
-        said = self.answer(
+        said = await self.answer(
             engine,
             question,
             follows,
@@ -109,7 +118,7 @@ class Questions(commands.Cog):
         async with self.in_flight.track():
             engine = self.serving.current
             try:
-                said = self.reply_to(engine, question, message)
+                said = await self.reply_to(engine, question, message)
             except Exception as error:  # the tree's handler does not see events; same rules here
                 said = Said(explain(error, engine))
             try:
@@ -134,14 +143,14 @@ class Questions(commands.Cog):
             if said.exchange is not None:
                 self.remember(sent, message.channel, said.exchange)
 
-    def reply_to(self, engine: Engine, question: str, message: discord.Message) -> Said:
+    async def reply_to(self, engine: Engine, question: str, message: discord.Message) -> Said:
         """What to say to a question in a message: the answer, or why there is none yet."""
         if not self.in_flight.accepting:
             return Said(engine.render("discord_restarting"))
         wait = self.cooldown.try_start(message.author.id)
         if wait:
             return Said(cooldown_text(engine, wait, "question"))
-        return self.answer(
+        return await self.answer(
             engine,
             question,
             self.follows(message),
@@ -150,7 +159,7 @@ class Questions(commands.Cog):
             message.channel.id,
         )
 
-    def answer(
+    async def answer(
         self,
         engine: Engine,
         question: str,
@@ -160,7 +169,8 @@ class Questions(commands.Cog):
         channel_id: int | None,
     ) -> Said:
         """The engine's reply with its vote buttons, recorded in the background."""
-        reply = engine.ask(question, follows)
+        loop = asyncio.get_running_loop()
+        reply = await loop.run_in_executor(self._answering, engine.ask, question, follows)
         if reply.kind not in _VOTED_KINDS:
             return Said(reply.text)
         reply_id = new_reply_id()

@@ -14,8 +14,9 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-# Longest stretch between yields. A question answered on the loop lets go of the GIL in its
-# own numpy calls and may wait this long each time to get it back, so it is kept short.
+# Longest stretch between yields. The event loop, and a question being answered in the
+# adapter's answering thread, let go of the GIL in their own calls (numpy, the reader model)
+# and may wait this long each time to get it back, so it is kept short.
 YIELD_EVERY = 0.001
 
 T = TypeVar("T")
