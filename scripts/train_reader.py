@@ -9,14 +9,6 @@ Pairs: for an answerable question, the sentence holding the answer (label 1) and
 NEGATIVES other sentences of its paragraph, the ones sharing most words with the question first
 (label 0); for an unanswerable one, its paragraph's most similar sentences (label 0).
 
-Chat phrasing (`--chat-share`): SQuAD's questions are careful written English with no yes/no
-questions, while a Discord channel asks "were any firefighters hurt" and "whats the fire called".
-That share of questions is asked the way chat asks them instead, the same for all of a question's
-pairs: a wh-question over a participle turned into the yes/no question it answers ("How many
-homes were destroyed?" -> "were any homes destroyed?"), or the question embedded, shortened of
-its apostrophes and question mark, or opened with a filler ("does it say when ...", "ok so whats
-...").
-
 Training runs in chunks that checkpoint and resume (two cores, sessions of a few hours): every
 `--checkpoint-every` steps, and when `--minutes` run out, the model, optimiser, scheduler, data
 order and random state go to OUT/checkpoint; running the same command again goes on from there.
@@ -37,7 +29,6 @@ import gzip
 import json
 import math
 import random
-import re
 import shutil
 import sys
 import time
@@ -58,27 +49,6 @@ MAX_TOKENS = 128
 HELD_OUT_EVERY = 3  # every third SQuAD 2.0 article, in title order
 # How much finding the answer's words inside the sentence counts beside scoring the sentence.
 SPAN_WEIGHT = 0.5
-# A word that reads as a participle after "was" or "has": "destroyed", "given", "known", "built".
-PARTICIPLE = re.compile(r"^[a-z]+(?:ed|en|wn|ne|un|ght|lt|nt)$")
-# wh-questions over a participle, and what a yes/no question asks in place of the wh-word:
-# "How many homes were destroyed" -> "were any homes destroyed", "Who was elected" -> "was anyone".
-_AUXILIARY = r"(?P<auxiliary>was|were|is|are|has|have|had)"
-_PHRASE = r"(?P<subject>(?:[\w-]+ ){0,2}[\w-]+)"
-_REST = r"(?P<participle>\w+)(?P<rest>.*)"
-YES_NO_FORMS = (
-    (re.compile(rf"^how many {_PHRASE} {_AUXILIARY} {_REST}$", re.I), "any"),
-    (re.compile(rf"^(?:what|which) {_PHRASE} {_AUXILIARY} {_REST}$", re.I), "any"),
-    (re.compile(rf"^who {_AUXILIARY} {_REST}$", re.I), "anyone"),
-)
-MODALS = {"may", "might", "can", "could", "would", "should", "will", "must", "did", "do", "does"}
-EMBEDDINGS = (
-    "does it say {}",
-    "do we know {}",
-    "any idea {}",
-    "did they say {}",
-    "does the article say {}",
-)
-FILLERS = ("so ", "ok so ", "hey ", "wait ", "quick question, ", "")
 
 
 @dataclass(frozen=True)
@@ -144,46 +114,9 @@ def _closest(question: str, texts: list[str], exclude: set[int], count: int) -> 
     return ranked[:count]
 
 
-def yes_no_form(question: str) -> str | None:
-    """The yes/no question that a sentence answering this wh-question also answers, when the
-    question has a simple enough shape: "Who was elected mayor?" -> "was anyone elected mayor?"."""
-    text = question.strip().rstrip("?").strip()
-    for shape, stands_for in YES_NO_FORMS:
-        found = shape.match(text)
-        if found is None:
-            continue
-        parts = found.groupdict()
-        subject = parts.get("subject") or ""
-        participle = parts["participle"]
-        if subject.split(" ")[0].lower() in MODALS or participle.lower() == "been":
-            return None
-        if not PARTICIPLE.match(participle.lower()):
-            return None
-        words = [parts["auxiliary"].lower(), stands_for, subject, participle]
-        return " ".join(w for w in words if w) + parts["rest"] + "?"
-    return None
-
-
-def chat_phrasing(question: str, rng: random.Random) -> str:
-    """The question as a chat might ask it (see the module's docstring)."""
-    yes_no = yes_no_form(question)
-    if yes_no is not None and rng.random() < 0.6:
-        return yes_no if rng.random() < 0.5 else yes_no.rstrip("?")
-    text = question.strip()
-    if rng.random() < 0.4:
-        text = rng.choice(EMBEDDINGS).format(text[0].lower() + text[1:].rstrip("?"))
-    if rng.random() < 0.5:
-        text = text.replace("'", "").replace("\u2019", "")
-    if rng.random() < 0.6:
-        text = text.rstrip("?").rstrip()
-    return rng.choice(FILLERS) + text
-
-
-def training_pairs(rng: random.Random, chat_share: float = 0.0) -> list[Pair]:
-    """Pairs from SQuAD 1.1 train and the SQuAD 2.0 articles not held out; `chat_share` of the
-    questions asked the way chat asks them."""
+def training_pairs(rng: random.Random) -> list[Pair]:
+    """Pairs from SQuAD 1.1 train and the SQuAD 2.0 articles not held out."""
     pairs: list[Pair] = []
-    phrasing = random.Random(SEED + 2)
     held_out = held_out_titles()
     sources = [("squad11_train.jsonl.gz", False), ("squad2_dev_25.jsonl.gz", True)]
     for name, is_dev in sources:
@@ -196,21 +129,18 @@ def training_pairs(rng: random.Random, chat_share: float = 0.0) -> list[Pair]:
             if len(texts) < 2:
                 continue
             for qa in paragraph["qas"]:  # type: ignore[attr-defined]
-                written = qa["question"]
-                asked = written
-                if chat_share and phrasing.random() < chat_share:
-                    asked = chat_phrasing(written, phrasing)
+                question = qa["question"]
                 if qa.get("is_impossible"):
-                    for index in _closest(written, texts, set(), NEGATIVES + 1):
-                        pairs.append(Pair(asked, texts[index], 0.0))
+                    for index in _closest(question, texts, set(), NEGATIVES + 1):
+                        pairs.append(Pair(question, texts[index], 0.0))
                     continue
                 places = _answer_places(spans, qa)
                 if len(places) != 1:
                     continue  # ambiguous or across sentences: no clean label
                 ((right, (start, end)),) = places.items()
-                pairs.append(Pair(asked, texts[right], 1.0, start, end))
-                for index in _closest(written, texts, set(places), NEGATIVES):
-                    pairs.append(Pair(asked, texts[index], 0.0))
+                pairs.append(Pair(question, texts[right], 1.0, start, end))
+                for index in _closest(question, texts, set(places), NEGATIVES):
+                    pairs.append(Pair(question, texts[index], 0.0))
     rng.shuffle(pairs)
     return pairs
 
@@ -271,9 +201,6 @@ def main() -> int:
     parser.add_argument("--checkpoint-every", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
-        "--chat-share", type=float, default=0.0, help="share of questions asked as chat asks them"
-    )
-    parser.add_argument(
         "--init", type=Path, help="start from the weights of an earlier run's OUT folder"
     )
     parser.add_argument("--evaluate", action="store_true", help="measure on the held-out articles")
@@ -318,7 +245,7 @@ def main() -> int:
         started = time.monotonic()
         pairs_file = out / "pairs.jsonl"
         if not pairs_file.is_file():
-            pairs = training_pairs(random.Random(SEED), args.chat_share)
+            pairs = training_pairs(random.Random(SEED))
             with pairs_file.open("w", encoding="utf-8") as f:
                 for pair in pairs:
                     row = [pair.question, pair.sentence, pair.label]
