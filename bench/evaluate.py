@@ -43,6 +43,11 @@ SETS = {
         EVAL / "second_article.jsonl",
         EVAL / "articles" / "harbor-ferry-electric.md",
     ),
+    # Written by writers who never saw the engine, to choose between reader models on news
+    # (the decision is not fitted on them); read and looked into since, so development sets.
+    "dev strike": (EVAL / "dev_strike.jsonl", EVAL / "articles" / "strike-story.txt"),
+    "dev storm": (EVAL / "dev_storm.jsonl", EVAL / "articles" / "storm-story.txt"),
+    "dev business": (EVAL / "dev_business.jsonl", EVAL / "articles" / "business-results.txt"),
     # Written by someone who never saw the engine, and used for measurement only.
     "blind seed": (
         EVAL / "blind_seed.jsonl",

@@ -15,6 +15,9 @@ SPORTS_ARTICLE = TESTS / "eval" / "articles" / "sports-match-report.txt"
 COURT_ARTICLE = TESTS / "eval" / "articles" / "court-business-story.txt"
 WILDFIRE_ARTICLE = TESTS / "eval" / "articles" / "wildfire-evacuation.txt"
 OBITUARY_ARTICLE = TESTS / "eval" / "articles" / "obituary-engineer.txt"
+STRIKE_ARTICLE = TESTS / "eval" / "articles" / "strike-story.txt"
+STORM_ARTICLE = TESTS / "eval" / "articles" / "storm-story.txt"
+BUSINESS_ARTICLE = TESTS / "eval" / "articles" / "business-results.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"
