@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from evaluate import naive_scores  # noqa: E402
 
-from bot.engine import Engine  # noqa: E402
+from bot.engine import Engine, answerer  # noqa: E402
 from bot.engine.evaluation import Case, Scores, first_quote, score  # noqa: E402
 from bot.engine.models import Reply  # noqa: E402
 
@@ -139,7 +139,12 @@ def main() -> int:
     parser.add_argument("--articles", choices=("held-out", "training", "all"), default="held-out")
     parser.add_argument("--limit", type=int, default=0, help="questions per article (0: all)")
     parser.add_argument("--naive", action="store_true", help="also naive rank-bm25")
+    parser.add_argument(
+        "--read", type=int, help="candidates the reader reads (answerer.READ_CANDIDATES)"
+    )
     args = parser.parse_args()
+    if args.read:
+        answerer.READ_CANDIDATES = args.read
     articles = read_articles()
     totals = {"engine": Scores(), "rank-bm25": Scores()}
     bolding = Bolding()

@@ -161,6 +161,10 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
     reader = engine.answerer.reader
     megabytes = reader.model_file.stat().st_size / 1e6
     print(f"reader model: {reader.model_file} ({megabytes:.1f} MB)")
+    encoder = engine.answerer.retriever.encoder
+    if encoder is not None:
+        megabytes = encoder.model_file.stat().st_size / 1e6
+        print(f"sentence encoder: {encoder.model_file} ({megabytes:.1f} MB)")
     print(f"warnings: {len(engine.warnings)}")
     for warning in engine.warnings:
         print(f"  {engine.describe(warning)}")

@@ -4,7 +4,9 @@ A logistic regression over each read candidate's evidence (`decision.FEATURES`: 
 score and the lexical evidence), fitted on questions the reader never trained on:
 - every other SQuAD 2.0 article of those scripts/train_reader.py holds out (Amazon_rainforest,
   European_Union_law, Huguenot, Prime_number, Yuan_dynasty); the other four are left to measure;
-- the project's development sets, tests/eval/seed_dev.jsonl and second_article.jsonl.
+- the project's development sets, tests/eval/seed_dev.jsonl and second_article.jsonl;
+- the held-out articles of training/news_chat (scripts/reader_data.py), their follow-up turns
+  read after the turn before.
 News questions and SQuAD questions count the same in total, so the decision is not fitted to
 Wikipedia alone. The threshold is the one that handles the most questions right (the answer
 cited, or an unanswerable question declined), again averaging the two kinds. Blind sets and
@@ -29,13 +31,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
+import reader_data  # noqa: E402
 import squad  # noqa: E402
 
-from bot.engine import Engine  # noqa: E402
+from bot.engine import Engine, answerer  # noqa: E402
 from bot.engine.decision import FEATURES, evidence  # noqa: E402
 from bot.engine.evaluation import Case, read_cases  # noqa: E402
 from bot.engine.reader import model_folder  # noqa: E402
+from bot.engine.retriever import Context  # noqa: E402
 
 L2 = 1.0
 DEVELOPMENT = {
@@ -47,17 +52,20 @@ DEVELOPMENT = {
 Question = tuple[bool, list[tuple[list[float], bool]]]
 
 
-def questions_of(engine: Engine, cases: list[Case]) -> list[Question]:
+def questions_of(
+    engine: Engine, cases: list[Case], follows: list[Context | None] | None = None
+) -> list[Question]:
     """Every content question's read candidates and their evidence, as the engine sees them,
-    through the answerer's own steps. Questions answered by a lookup (the byline, an acronym)
-    never reach the decision; those it declines by rule have no candidates to weigh."""
+    through the answerer's own steps (a follow-up read with the exchange before it, from
+    `follows`). Questions answered by a lookup (the byline, an acronym) never reach the
+    decision; those it declines by rule have no candidates to weigh."""
     answerer = engine.answerer
     found: list[Question] = []
-    for case in cases:
+    for case, before in zip(cases, follows or [None] * len(cases), strict=True):
         question = answerer.questions.read(case.question)
         if answerer.look_up(question) is not None:
             continue
-        candidates = answerer.retriever.retrieve(question)
+        candidates = answerer.retriever.retrieve(question, before)
         if question.unseen_names or not candidates.quotes:  # declined whatever the evidence
             found.append((case.answerable, []))
             continue
@@ -97,6 +105,26 @@ def gather() -> dict[str, list[Question]]:
         for name, article in DEVELOPMENT.items():
             engine = engine_on(article, Path(scratch))
             sources[f"news:{name}"] = questions_of(engine, read_cases(ROOT / "tests/eval" / name))
+        held_out: list[Question] = []
+        for article, items in reader_data.articles().items():
+            if not reader_data.is_held_out(article):
+                continue
+            engine = reader_data.engine_for(article, Path(scratch))
+            held_out.extend(questions_of(engine, reader_data.cases(article, items)))
+            for turns in reader_data.chains(items):
+                cases = [
+                    Case(f"{t.chain}-{t.turn}", t.q, reader_data.expected(t), article.name)
+                    for t in turns
+                ]
+                # Each turn follows the one before, as its reply would have cited it.
+                follows: list[Context | None] = [None]
+                for turn in turns[:-1]:
+                    place = reader_data.answer_document(engine.library, turn)
+                    cited = frozenset() if place is None else frozenset({place[0]})
+                    follows.append(Context(turn.q, cited))
+                held_out.extend(questions_of(engine, cases, follows))
+        sources["news:held-out news_chat"] = held_out
+        print(f"held-out news_chat: {len(held_out)} questions", flush=True)
     return sources
 
 
@@ -171,7 +199,12 @@ def describe(name: str, result: dict[str, float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, help="keep the gathered evidence in this file")
+    parser.add_argument(
+        "--read", type=int, help="candidates the reader reads (answerer.READ_CANDIDATES)"
+    )
     args = parser.parse_args()
+    if args.read:
+        answerer.READ_CANDIDATES = args.read
     if args.cache and args.cache.is_file():
         sources = {
             k: [(a, [(f, bool(b)) for f, b in c]) for a, c in v]
@@ -203,7 +236,7 @@ def main() -> int:
         "threshold": threshold,
         "fitted_on": {
             "squad2_dev_articles": [k.split(":", 1)[1] for k in sources if k.startswith("squad:")],
-            "project_sets": list(DEVELOPMENT),
+            "project_sets": [*DEVELOPMENT, "training/news_chat, held-out articles"],
         },
     }
     (model_folder() / "decision.json").write_text(json.dumps(decision, indent=2) + "\n")

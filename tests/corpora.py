@@ -18,6 +18,10 @@ OBITUARY_ARTICLE = TESTS / "eval" / "articles" / "obituary-engineer.txt"
 STRIKE_ARTICLE = TESTS / "eval" / "articles" / "strike-story.txt"
 STORM_ARTICLE = TESTS / "eval" / "articles" / "storm-story.txt"
 BUSINESS_ARTICLE = TESTS / "eval" / "articles" / "business-results.txt"
+SPACE_ARTICLE = TESTS / "eval" / "articles" / "space-mission.txt"
+TECH_ARTICLE = TESTS / "eval" / "articles" / "tech-breach.txt"
+EXPLAINER_ARTICLE = TESTS / "eval" / "articles" / "explainer.txt"
+ARTS_ARTICLE = TESTS / "eval" / "articles" / "arts-wire.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"

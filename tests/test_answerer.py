@@ -50,6 +50,16 @@ def test_questions_about_the_article_quote_its_byline_and_credits(seed_engine: E
     assert "Reuters" in agency.citations[0].quote
 
 
+def test_where_the_story_was_filed_from_quotes_its_dateline(seed_engine: Engine) -> None:
+    for question in ("where was this filed from", "Where is this story from?"):
+        reply = seed_engine.ask(question)
+        assert reply.answered, question
+        assert reply.citations[0].part == "dateline"
+        assert "UNITED NATIONS" in reply.citations[0].quote
+    # A question about a place in the story is about its content.
+    assert seed_engine.ask("where will the meeting be held?").citations[0].part == "body"
+
+
 def test_content_question_with_a_metadata_word_is_answered_from_the_body(
     seed_engine: Engine,
 ) -> None:
@@ -136,10 +146,11 @@ def test_every_reply_is_verbatim_bounded_and_pings_nobody(
 
 
 def test_answer_too_long_to_quote_points_to_its_paragraph(tmp_path: Path) -> None:
-    sentence = "The harbor ferry " + " ".join(["carried passengers"] * 150) + " on Monday."
+    stops = ", ".join(f"{n} of them from stop number {n}" for n in range(1, 160))
+    sentence = f"The harbor ferry carried 412 passengers on Monday, {stops}."
     (tmp_path / "long.txt").write_text(f"Long\n\nShort opener here.\n\n{sentence}\n")
     engine = Engine.load(tmp_path, PROMPTS)
-    reply = engine.ask("What did the harbor ferry carry on Monday?")
+    reply = engine.ask("How many passengers did the harbor ferry carry on Monday?")
     assert reply.answered
     assert "paragraph 2" in reply.text and "too long to quote" in reply.text
     assert len(reply.text) <= DISCORD_MESSAGE_LIMIT

@@ -2,8 +2,8 @@
 
 A question is read once (question.py), then walks one way: retrieve the sentences that may
 answer (retriever.py), let the reader model score the best few (reader.py), decide whether one
-answers (decision.py), and choose what the answer shows (composer.py). A follow-up read with the
-question before it is decided on the lexical evidence instead (decision.decide_follow_up).
+answers (decision.py), and choose what the answer shows (composer.py). The reader reads each
+candidate after the sentence before it, and a follow-up after the question before it.
 Questions about the article itself, and what an acronym stands for, are looked up (lookups.py).
 """
 
@@ -13,19 +13,20 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from bot.engine.composer import compose
-from bot.engine.decision import decide, decide_follow_up
+from bot.engine.decision import decide
+from bot.engine.encoder import Encoder
 from bot.engine.library import Library
 from bot.engine.lookups import definition, front_matter_lines
 from bot.engine.models import Article, Sentence
 from bot.engine.question import Question, QuestionReader, question_kind
-from bot.engine.reader import Reader, Reading
+from bot.engine.reader import Reader, Reading, context_before
 from bot.engine.retriever import Candidates, Context, Quote, Retriever
 
-# How many of the best-ranked sentences the reader reads: each costs about 5 ms on one core.
-# Three keep a question within 20 ms; BM25's top three hold the answer nearly as often as its
-# top five (96% against 96% of the development questions, 78% against 82% of the second
-# article's).
-READ_CANDIDATES = 3
+# How many of the best-ranked sentences the reader reads. On held-out news questions the
+# answering sentence is among the fused ranking's best three for 74% of them and its best five
+# for 84% (BM25's alone: 62% and 69%; bench/recall.py); five, each read after the sentence before
+# it, keep a question within the speed budget (p50 53 ms, p99 84 ms; bench/latency.py).
+READ_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,14 @@ class Answer:
 class Answerer:
     """Answers questions from a Library."""
 
-    def __init__(self, library: Library, reader: Reader | None = None) -> None:
+    def __init__(
+        self, library: Library, reader: Reader | None = None, encoder: Encoder | None = None
+    ) -> None:
         self.library = library
         self.reader = reader if reader is not None else Reader.shared()
         self.questions = QuestionReader(library)
-        self.retriever = Retriever(library, self.questions)
+        encoder = encoder if encoder is not None else Encoder.shared()
+        self.retriever = Retriever(library, self.questions, encoder)
 
     def answer(self, text: str, follows: Context | None = None) -> Answer:
         """Rank sentences for the question and decide whether the best one answers it.
@@ -57,30 +61,27 @@ class Answerer:
         """
         library = self.library
         question = self.questions.read(text)
-        looked_up = self.look_up(question)
+        # After an answer, "who reported that?" asks for the source the article gives for what
+        # was just quoted, not for the byline.
+        follows_a_claim = follows is not None and question.about_what_was_said
+        looked_up = None if follows_a_claim else self.look_up(question)
         if looked_up is not None:
             return looked_up
         candidates = self.retriever.retrieve(question, follows)
         if not candidates.quotes and not candidates.concepts:
             # Nothing in the question is known to the corpus, and there is no context to go on.
             return Answer(text, answered=False)
-        if candidates.follows is not None:
-            verdict = decide_follow_up(question, candidates, library)
-            answers = verdict.answers
-        else:
-            readings = self.read(text, candidates)
-            logits = [reading.score for reading in readings]
-            verdict = decide(question, candidates, logits, self.reader.decision, library)
-            # The answer's first sentence carries the words in it the reader found to answer. Only
-            # the first: that is where they were measured (bench/squad.py), and a further quote
-            # is there to say more, not to answer again.
-            found = {
-                q.document: r.answer for q, r in zip(candidates.quotes, readings, strict=False)
-            }
-            answers = verdict.answers
-            if answers:
-                first = dataclasses.replace(answers[0], answer=found.get(answers[0].document))
-                answers = (first, *answers[1:])
+        readings = self.read(text, candidates)
+        logits = [reading.score for reading in readings]
+        verdict = decide(question, candidates, logits, self.reader.decision, library)
+        # The answer's first sentence carries the words in it the reader found to answer. Only
+        # the first: that is where they were measured (bench/squad.py), and a further quote is
+        # there to say more, not to answer again.
+        found = {q.document: r.answer for q, r in zip(candidates.quotes, readings, strict=False)}
+        answers = verdict.answers
+        if answers:
+            first = dataclasses.replace(answers[0], answer=found.get(answers[0].document))
+            answers = (first, *answers[1:])
         if not verdict.answered:
             return Answer(
                 text, answered=False, related=verdict.related, unseen_names=question.unseen_names
@@ -101,9 +102,15 @@ class Answerer:
         return None
 
     def read(self, text: str, candidates: Candidates) -> list[Reading]:
-        """The reader's readings of the best READ_CANDIDATES candidates, in their order."""
+        """The reader's readings of the best READ_CANDIDATES candidates, in their order, each
+        read after the sentence before it and, for a follow-up, after the question before."""
         read = candidates.quotes[:READ_CANDIDATES]
-        return self.reader.read(text, [q.item.sentence.text for q in read])
+        return self.reader.read(
+            text,
+            [q.item.sentence.text for q in read],
+            [context_before(self.library, q.document) for q in read],
+            candidates.follows or "",
+        )
 
 
 __all__ = ["Answer", "Answerer", "Context", "Quote", "question_kind"]

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from bot.engine.errors import CorpusError
 from bot.engine.models import Article, LoadWarning, Paragraph, Problem, ProblemKind, Sentence
 from bot.engine.pacing import paced
@@ -90,10 +92,12 @@ class ArticleCache:
         default_factory=dict
     )
     derived: dict[tuple[str, str], object] = field(default_factory=dict)
+    # Each article's sentence vectors, made when a question first reaches it (library.py).
+    vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     def keep_only(self, keys: set[tuple[str, str]]) -> None:
         """Forget files that are gone, so the cache never outgrows the corpus."""
-        for store in (self.entries, self.derived):
+        for store in (self.entries, self.derived, self.vectors):
             for key in [key for key in store if key not in keys]:
                 del store[key]
 

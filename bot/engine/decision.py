@@ -19,12 +19,9 @@ from pathlib import Path
 
 from bot.engine.library import Library
 from bot.engine.question import AnswerType, Concept, Question
-from bot.engine.retriever import MIN_COVERAGE, Candidates, Quote, mention
+from bot.engine.retriever import Candidates, Quote, mention
 from bot.engine.tokenizer import base_terms
 
-# Above this share of a follow-up's weight in words the corpus has never seen, it is about
-# something else ("and the tallest mountain?"), however well the rest matches.
-MAX_UNSEEN_SHARE = 0.5
 # Below this, the best sentence is not even offered as "maybe related".
 MIN_RELATED_COVERAGE = 0.3
 # The evidence the decision weighs for each candidate, in the order decision.json names it.
@@ -34,6 +31,7 @@ FEATURES = (
     "fits",
     "lexical_first",
     "score_ratio",
+    "similarity",
 )
 
 _PROPER_NOUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z]+|\b[A-Z]{2,}\b")
@@ -95,6 +93,7 @@ def evidence(
                 float(fits),
                 float(rank == 0),
                 quote.score / top_score if top_score else 0.0,
+                quote.similarity,
             )
         )
     return found
@@ -125,30 +124,6 @@ def decide(
     if answering:
         return Verdict(tuple(quotes[k] for k in answering))
     return Verdict((), _related(quotes[order[0]]))
-
-
-def decide_follow_up(question: Question, candidates: Candidates, library: Library) -> Verdict:
-    """Decide a follow-up read with the question before it ("when's it happening?") on the
-    lexical evidence alone: answer with the best sentence that holds the kind of answer wanted,
-    mentions whom the question names and covers enough of the question and its context.
-
-    The reader was trained on questions that stand alone, and reading a follow-up after the
-    question before it, it did worse than these rules on the follow-up sets (tests/eval).
-    """
-    names = [c for c in candidates.concepts if c.is_name]
-    fitting = [q for q in candidates.quotes if _fits(q, question, names, library)]
-    own_weight = sum(c.weight for c in question.concepts)
-    seen_weight = sum(c.weight for c in question.seen_concepts)
-    unseen_share = 1 - seen_weight / own_weight if own_weight else 0.0
-    if (
-        not fitting
-        or fitting[0].coverage < MIN_COVERAGE
-        or unseen_share > MAX_UNSEEN_SHARE
-        or question.unseen_names
-    ):
-        closest = (fitting or list(candidates.quotes))[:1]
-        return Verdict((), _related(closest[0]) if closest else None)
-    return Verdict(tuple(fitting))
 
 
 def _related(quote: Quote) -> Quote | None:

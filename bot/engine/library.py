@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import overload
 import numpy as np
 
 from bot.engine.corpus import Corpus
+from bot.engine.encoder import Encoder
 from bot.engine.index import BM25Index
 from bot.engine.models import Article, ArticleInfo, LoadWarning, Sentence
 from bot.engine.pacing import paced
@@ -88,6 +90,10 @@ class IndexedSentences(Sequence[IndexedSentence]):
 
     def __len__(self) -> int:
         return len(self._sentences)
+
+    def article_number(self, position: int) -> int:
+        """Which article (its place in the sequence given) a sentence belongs to."""
+        return self._article_of[position]
 
     @overload
     def __getitem__(self, position: int) -> IndexedSentence: ...
@@ -191,6 +197,8 @@ class Library:
         # once here, so such a question need not tokenize every title again.
         self.title_terms: tuple[frozenset[str], ...] = tuple(t.title for t in tokenized)
         self.title_vocabulary: frozenset[str] = frozenset().union(*self.title_terms)
+        self._kept_vectors = corpus.cache.vectors if corpus.cache is not None else {}
+        self._vectors_lock = threading.Lock()
 
     @cached_property
     def _first_documents(self) -> dict[str, int]:
@@ -211,6 +219,34 @@ class Library:
             if sentence.start == start:
                 return first + sentence.position
         return None
+
+    @cached_property
+    def _article_starts(self) -> np.ndarray:
+        """Each article's first document, and one past the last article's last (made on first
+        use)."""
+        sizes = [len(article.sentences) for article in self.articles]
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    def article_number(self, document: int) -> int:
+        """Which article (its place in `articles`) an index document belongs to."""
+        return self.sentences.article_number(document)
+
+    def article_documents(self, article: int) -> np.ndarray:
+        """The index documents of one article's sentences, in order."""
+        return np.arange(self._article_starts[article], self._article_starts[article + 1])
+
+    def vectors(self, article: int, encoder: Encoder) -> np.ndarray:
+        """One article's sentence vectors, made on first need and kept under the article's
+        content hash, so a reload encodes only what changed."""
+        found = self.articles[article]
+        key = (found.path, found.content_hash)
+        with self._vectors_lock:
+            kept = self._kept_vectors.get(key)
+            if kept is None:
+                kept = encoder.encode([s.text for s in found.sentences])
+                if found.content_hash:
+                    self._kept_vectors[key] = kept
+            return kept
 
     @property
     def sentence_count(self) -> int:

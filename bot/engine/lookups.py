@@ -60,6 +60,8 @@ def _front_matter_line(article: Article, want: str) -> Sentence | None:
         return article.credits if article.editor else article.field_line("editor")
     if want == "source":
         return article.field_line("source") or (article.dateline if article.source else None)
+    if want == "dateline":
+        return article.dateline
     if want == "published":
         return article.field_line("published") or article.field_line("date")
     return None

@@ -113,6 +113,16 @@ _ASKS_ABOUT_ARTICLE = (
         ),
     ),
     (
+        "dateline",
+        re.compile(
+            r"\bwhere(?:'s|s| is| was)? (?:this|the|it)(?: \w+)? (?:filed|reported|written|from)\b"
+            r"|\bwhere (?:was|is) (?:this|the|it)(?: \w+)? (?:filed|reported|written) from\b"
+            r"|\b(?:which|what) (?:city|town|place) (?:was|is) (?:this|it)(?: \w+)? "
+            r"(?:filed|reported|written)\b|\bdateline\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "published",
         re.compile(
             r"\bwhen (?:was|is) (?:the|this|it) (?:article |story )?"
@@ -126,8 +136,15 @@ _ARTICLE_TERMS = frozenset(
     base_terms(
         "write wrote written writer author reporter report reported journalist byline edit "
         "edited editor editing agency news outlet publication publisher published publish "
-        "newspaper paper site source piece article story date posted"
+        "newspaper paper site source piece article story date posted filed city town place"
     )
+)
+
+# "Who reported that?" after an answer asks who the article says reported the claim, not who
+# wrote the article; "who wrote this (story)?" asks about the article.
+_POINTS_AT_WHAT_WAS_SAID = re.compile(r"\b(?:that|it|those|them)\b", re.IGNORECASE)
+_NAMES_THE_ARTICLE = re.compile(
+    r"\b(?:this|article|story|piece|report|byline|dateline)\b", re.IGNORECASE
 )
 
 # Words that point back at something said before ("when's *it* happening?"), and openings of
@@ -166,6 +183,8 @@ class Question:
     about_article: tuple[str, ...]  # which front-matter lines it asks for ("byline"...), if any
     acronym: str | None  # the acronym it asks to have spelled out, as written
     refers_back: bool  # it points at something said before ("when's it happening?")
+    # It asks about what was just said, not about the article ("who reported that?").
+    about_what_was_said: bool = False
 
     @property
     def seen_concepts(self) -> list[Concept]:
@@ -205,6 +224,10 @@ class QuestionReader:
             about_article=self._about_article(text, terms),
             acronym=definition.group("acronym") if definition else None,
             refers_back=bool(_REFERS_BACK.search(normalized)),
+            about_what_was_said=bool(
+                _POINTS_AT_WHAT_WAS_SAID.search(normalized)
+                and not _NAMES_THE_ARTICLE.search(normalized)
+            ),
         )
 
     def _about_article(self, text: str, terms: frozenset[str]) -> tuple[str, ...]:

@@ -21,11 +21,13 @@ import numpy as np
 
 from bot.engine.decision import Decision
 from bot.engine.errors import EngineError
+from bot.engine.library import Library
+from bot.engine.onnx_models import cpu_session
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
 
-# Question and sentence together, in word pieces: a long sentence is cut, never the question.
+# Question and sentence together, in word pieces: a long sentence is cut before the question.
 MAX_TOKENS = 128
 # The longest answer the reader points at, in word pieces: SQuAD's answers are short phrases.
 MAX_ANSWER_PIECES = 30
@@ -35,6 +37,11 @@ MAX_ANSWER_PIECES = 30
 # all; on four held-out articles, 91% (bench/squad.py).
 MIN_ANSWER_CONFIDENCE = 0.3
 _OUTPUTS = ["logits", "start_logits", "end_logits"]
+# The reader sees a sentence as a person does: after the sentence before it (the headline, for
+# an article's first), and a follow-up after the question before it. Each goes after its own
+# text, past a separator, so that a cut for length takes the context, never the sentence or the
+# question.
+CONTEXT_SEPARATOR = " [SEP] "
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,25 @@ class Reading:
 
     score: float
     answer: tuple[int, int] | None
+
+
+def pair_texts(
+    question: str, sentence: str, before: str = "", asked_before: str = ""
+) -> tuple[str, str]:
+    """The two texts the reader reads for a sentence: the question (then the one it follows),
+    and the sentence (then the one before it). The sentence's own offsets stay as they are."""
+    first = question + CONTEXT_SEPARATOR + asked_before if asked_before else question
+    second = sentence + CONTEXT_SEPARATOR + before if before else sentence
+    return first, second
+
+
+def context_before(library: Library, document: int) -> str:
+    """The sentence a reader sees before an indexed sentence: the one before it in its article,
+    or the headline above the first."""
+    indexed = library.sentences[document]
+    if indexed.sentence.position == 0:
+        return indexed.article.title
+    return library.sentences[document - 1].sentence.text
 
 
 class ModelProblem(EngineError):
@@ -62,24 +88,17 @@ class Reader:
     def __init__(self, folder: Path) -> None:
         self.model_file = folder / "reader-int8.onnx"
         try:
-            import onnxruntime
             from tokenizers import Tokenizer
 
-            options = onnxruntime.SessionOptions()
-            # One thread: the same arithmetic in the same order every time, and the other
-            # core stays free for the bot's event loop.
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-            self._session = onnxruntime.InferenceSession(
-                str(self.model_file), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = cpu_session(self.model_file)
             given = {output.name for output in self._session.get_outputs()}
             if missing := [name for name in _OUTPUTS if name not in given]:
                 # A model from before the reader pointed at answers: it would fail every question.
                 raise ValueError(f"the model has no output {missing[0]!r}")
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
+            # The longer text is cut first: the sentence's context, then the sentence, and the
+            # question only when it alone would overflow ("why why why ..." pasted 500 times).
+            tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
             # The shipped tokenizer pads every input to 128 pieces: three times the work for a
             # news sentence. Pairs run one at a time, so none needs padding.
             tokenizer.no_padding()
@@ -98,12 +117,24 @@ class Reader:
         """The one reader of this process, loaded on first use and kept across reloads."""
         return Reader(model_folder())
 
-    def read(self, question: str, sentences: Sequence[str]) -> list[Reading]:
-        """The model's reading of each sentence as an answer to the question."""
+    def read(
+        self,
+        question: str,
+        sentences: Sequence[str],
+        before: Sequence[str] = (),
+        asked_before: str = "",
+    ) -> list[Reading]:
+        """The model's reading of each sentence as an answer to the question, each sentence
+        read after the one before it (`before`, in the same order) and the question after the
+        one it follows (`asked_before`, for a follow-up)."""
         found = []
+        befores = list(before) or [""] * len(sentences)
         # One pair at a time: padding a batch to its longest sentence cost more than the batch
         # saved (measured on the bundled article's questions: 27 ms against 31 ms for five).
-        pairs = [(question, s) for s in sentences]
+        pairs = [
+            pair_texts(question, s, b, asked_before)
+            for s, b in zip(sentences, befores, strict=True)
+        ]
         for sentence, encoded in zip(sentences, self._tokenizer.encode_batch(pairs), strict=True):
             feed = {
                 "input_ids": np.array([encoded.ids], dtype=np.int64),
@@ -124,13 +155,14 @@ def _answer_words(
 ) -> tuple[int, int] | None:
     """The sentence's likeliest answer: the pieces i <= j (at most MAX_ANSWER_PIECES apart)
     with the highest start score at i plus end score at j, widened to whole words; None when
-    the reader is less than MIN_ANSWER_CONFIDENCE sure where it starts and ends."""
+    the reader is less than MIN_ANSWER_CONFIDENCE sure where it starts and ends. Only the
+    sentence's own pieces can hold it, not the context read after it."""
     pieces = [
         token
         for token, (which, (a, b)) in enumerate(
             zip(encoded.sequence_ids, encoded.offsets, strict=True)
         )
-        if which == 1 and b > a
+        if which == 1 and b > a and b <= len(sentence)
     ]
     if not pieces:
         return None

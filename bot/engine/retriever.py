@@ -1,8 +1,11 @@
 """Finding the sentences that may answer a question: BM25 over sentences, re-ranked by how much
-of the question each one covers.
+of the question each one covers, fused with a ranking by meaning (sentence vectors).
 
 Coverage, not the raw BM25 score, is what later steps trust: BM25 scores mean nothing across
 questions and corpora, while "this sentence mentions 80% of what the question weighs" does.
+BM25 misses a sentence that says the same thing in other words ("got the boot" for "was
+dismissed"); the sentence vectors of the articles BM25 points at find it, and the two rankings
+are fused by reciprocal rank, which needs no scores to agree.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
+
+from bot.engine.encoder import Encoder
 from bot.engine.library import IndexedSentence, Library
 from bot.engine.question import Concept, Question, QuestionReader
 
@@ -35,6 +41,14 @@ CONTEXT_WEIGHT = 0.5
 NEAR_PARAGRAPHS = 1
 # Credit for naming someone by part of their name ("Kim" for "Kim Jong Un").
 PARTIAL_NAME_CREDIT = 0.6
+# The articles whose sentences are ranked by meaning: the ones holding BM25's best sentences.
+DENSE_ARTICLES = 3
+# How many other candidates a follow-up reads before the sentence the previous answer showed.
+CITED_AFTER = 4
+# Reciprocal rank fusion's usual constant: a sentence scores 1 / (RRF_K + rank) in each ranking.
+# On held-out news questions the answer was among the fused top five for 84% of them, against
+# 69% for BM25's alone (bench/recall.py).
+RRF_K = 60
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,8 @@ class Quote:
     document: int  # the sentence's number in the library's index
     score: float
     coverage: float
+    # How close the sentence's meaning is to the question's: the cosine of their vectors.
+    similarity: float = 0.0
     # The words of the sentence that answer, as the reader found them: offsets into its text.
     answer: tuple[int, int] | None = None
 
@@ -71,9 +87,12 @@ class Candidates:
 class Retriever:
     """Ranks a library's sentences for read questions."""
 
-    def __init__(self, library: Library, questions: QuestionReader) -> None:
+    def __init__(
+        self, library: Library, questions: QuestionReader, encoder: Encoder | None = None
+    ) -> None:
         self.library = library
         self.questions = questions
+        self.encoder = encoder
 
     def retrieve(self, question: Question, follows: Context | None = None) -> Candidates:
         """The sentences that may answer, best first. A question that leans on the one before it
@@ -83,7 +102,11 @@ class Retriever:
         if follows is not None and not question.leans_on_context:
             follows = None  # it stands on its own
         context = self._context_concepts(follows, question.concepts) if follows else []
-        if not seen and not context:
+        # With no word the corpus knows, only a small corpus is read by meaning alone: a
+        # question in other words ("how much money did they get from backers") is still about
+        # its articles, while in a large one it points at none of them.
+        by_meaning_alone = self.encoder is not None and len(self.library.articles) <= DENSE_ARTICLES
+        if not seen and not context and not by_meaning_alone:
             return Candidates((), (), frozenset())
         query = list(question.query)
         if follows is not None:
@@ -93,7 +116,57 @@ class Retriever:
         synonym_query = [t for c in everything for t in sorted(c.related) if t not in query]
         cited = follows.documents if follows is not None else frozenset()
         quotes = self._rank(query, synonym_query, seen, context, cited)
+        if self.encoder is not None and (quotes or by_meaning_alone):
+            meant = f"{follows.question} {question.text}" if follows else question.text
+            quotes = self._fused(meant, quotes, seen, context, cited)
         return Candidates(tuple(quotes), tuple(seen), cited, follows.question if follows else None)
+
+    def _fused(
+        self,
+        meant: str,
+        quotes: list[Quote],
+        concepts: list[Concept],
+        context: list[Concept],
+        cited: frozenset[int],
+    ) -> list[Quote]:
+        """BM25's ranking fused with the ranking by meaning of every sentence of the articles
+        holding BM25's best sentences (and the previous answer's)."""
+        assert self.encoder is not None
+        library = self.library
+        articles: list[int] = []
+        for document in [q.document for q in quotes] + sorted(cited):
+            article = library.article_number(document)
+            if article not in articles:
+                articles.append(article)
+        if not articles:
+            articles = list(range(len(library.articles)))
+        articles = articles[: DENSE_ARTICLES + len(cited)]
+        asked = self.encoder.encode([meant])[0]
+        documents = np.concatenate([library.article_documents(a) for a in articles])
+        vectors = np.concatenate([library.vectors(a, self.encoder) for a in articles])
+        similarity = vectors @ asked
+        # A stable sort: equal similarities keep the article's order.
+        by_meaning = documents[np.argsort(-similarity, kind="stable")].tolist()
+        close = dict(zip(documents.tolist(), similarity.tolist(), strict=True))
+        fused: dict[int, float] = {}
+        for ranking in ([q.document for q in quotes], by_meaning):
+            for rank, document in enumerate(ranking):
+                fused[document] = fused.get(document, 0.0) + 1 / (RRF_K + rank)
+        found = {q.document: q for q in quotes}
+        near = self._near(cited)
+        ranked = []
+        for document in fused:
+            quote = found.get(document) or self._quote(document, 0.0, concepts, context, near)
+            ranked.append(dataclasses.replace(quote, similarity=close.get(document, 0.0)))
+        ranked.sort(key=lambda q: (-fused[q.document], q.document))
+        # A follow-up rarely asks for the quote the previous answer already showed ("when's it
+        # happening?" after "what meeting does China oppose?"), but sometimes it does ("why is
+        # that?"): it is read after the CITED_AFTER best others. On held-out news_chat
+        # follow-ups: 31.4% right, against 25.2% with it read last; where it ranks (36.5%), it
+        # was quoted again for "when's it happening?" above.
+        others = [q for q in ranked if q.document not in cited]
+        shown = [q for q in ranked if q.document in cited]
+        return others[:CITED_AFTER] + shown + others[CITED_AFTER:]
 
     def _context_concepts(self, follows: Context, own: tuple[Concept, ...]) -> list[Concept]:
         """What the previous question was about, as concepts a sentence need not all mention:
@@ -116,8 +189,6 @@ class Retriever:
         cited: frozenset[int],
     ) -> list[Quote]:
         library = self.library
-        everything = [*concepts, *context]
-        total_weight = sum(c.weight for c in everything)
         quotes: list[Quote] = []
         scores = dict(library.index.top(query, CANDIDATES))
         # Synonyms find sentences too, at the credit a synonym gets.
@@ -127,28 +198,43 @@ class Retriever:
         for document in near:
             scores.setdefault(document, 0.0)
         for document, score in scores.items():
-            terms = library.terms[document]
-            paragraph = library.paragraph_terms[document]
-            mentions = [
-                max(mention(c, terms), CONTEXT_CREDIT * mention(c, paragraph)) for c in concepts
-            ]
-            # Next to the previous answer, a sentence is about what that answer was about.
-            floor = CONTEXT_CREDIT if document in near else 0.0
-            mentions.extend(
-                max(mention(c, terms), CONTEXT_CREDIT * mention(c, paragraph), floor)
-                for c in context
-            )
-            weighted = sum(c.weight * m for c, m in zip(everything, mentions, strict=True))
-            coverage = (1 - UNIFORM_SHARE) * weighted / total_weight + UNIFORM_SHARE * _even_share(
-                mentions[: len(concepts)], mentions[len(concepts) :]
-            )
-            item = library.sentences[document]
-            rank = score * (0.5 + 0.5 * coverage) * (1 + LEAD_PRIOR / item.sentence.paragraph)
-            quotes.append(Quote(item, document, rank, coverage))
+            quotes.append(self._quote(document, score, concepts, context, near))
         # Rank covering sentences first: a high BM25 score on half the question is not an answer.
-        # A follow-up rarely asks for the quote the previous answer already showed.
-        quotes.sort(key=lambda q: (q.coverage < MIN_COVERAGE, q.document in cited, -q.score))
+        quotes.sort(key=lambda q: (q.coverage < MIN_COVERAGE, -q.score))
         return quotes
+
+    def _quote(
+        self,
+        document: int,
+        score: float,
+        concepts: list[Concept],
+        context: list[Concept],
+        near: frozenset[int],
+    ) -> Quote:
+        """A sentence as a candidate: its BM25 score weighed by how much of the question (and of
+        the question before, for a follow-up) it covers."""
+        library = self.library
+        item = library.sentences[document]
+        everything = [*concepts, *context]
+        total_weight = sum(c.weight for c in everything)
+        if not total_weight:  # found by meaning alone: no word of the question to cover
+            return Quote(item, document, score, 0.0)
+        terms = library.terms[document]
+        paragraph = library.paragraph_terms[document]
+        mentions = [
+            max(mention(c, terms), CONTEXT_CREDIT * mention(c, paragraph)) for c in concepts
+        ]
+        # Next to the previous answer, a sentence is about what that answer was about.
+        floor = CONTEXT_CREDIT if document in near else 0.0
+        mentions.extend(
+            max(mention(c, terms), CONTEXT_CREDIT * mention(c, paragraph), floor) for c in context
+        )
+        weighted = sum(c.weight * m for c, m in zip(everything, mentions, strict=True))
+        coverage = (1 - UNIFORM_SHARE) * weighted / total_weight + UNIFORM_SHARE * _even_share(
+            mentions[: len(concepts)], mentions[len(concepts) :]
+        )
+        rank = score * (0.5 + 0.5 * coverage) * (1 + LEAD_PRIOR / item.sentence.paragraph)
+        return Quote(item, document, rank, coverage)
 
     def _near(self, cited: frozenset[int]) -> frozenset[int]:
         """The sentences of the cited sentences' paragraphs and of the paragraphs next to them."""
