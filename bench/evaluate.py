@@ -142,6 +142,18 @@ def naive_scores(cases: list[Case], engine: Engine) -> Scores:
     return score(cases, reply)
 
 
+def print_row(label: str, scores: Scores, misses: bool = False) -> None:
+    """One line of figures: top-1, declined, wrongly declined, answer shown, counts."""
+    print(
+        f"{label:27} {scores.top1:7.1%} {scores.declined_share:9.1%} "
+        f"{scores.wrongly_declined_share:8.1%} {scores.shown:7.1%}  "
+        f"{scores.answerable}+{scores.unanswerable}"
+    )
+    if misses:
+        for miss in scores.misses:
+            print("    ", miss)
+
+
 def news_chat_scores(misses: bool) -> None:
     """The engine on the held-out articles of training/news_chat (never trained on, used to fit
     the decision and choose between models): their questions that stand alone, and their
@@ -164,15 +176,8 @@ def news_chat_scores(misses: bool) -> None:
             for turns in reader_data.chains(items)
         ]
         in_context.add(score_follow_ups(conversations, engine.ask, with_context=True))
-    for name, scores in (("news_chat held-out", alone), ("  follow-ups", in_context)):
-        print(
-            f"{name:27} {scores.top1:7.1%} {scores.declined_share:9.1%} "
-            f"{scores.wrongly_declined_share:8.1%} {scores.shown:7.1%}  "
-            f"{scores.answerable}+{scores.unanswerable}"
-        )
-        if misses:
-            for miss in scores.misses:
-                print("    ", miss)
+    print_row("news_chat held-out", alone, misses)
+    print_row("  follow-ups", in_context, misses)
 
 
 def main() -> int:
@@ -185,7 +190,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.read:
         answerer.READ_CANDIDATES = args.read
-    if "news_chat".startswith(args.only) or args.only == "news_chat":
+    if "news_chat".startswith(args.only):
         news_chat_scores(args.misses)
     totals = {
         group: {"rank-bm25": Scores(), "engine": Scores()}
@@ -209,23 +214,11 @@ def main() -> int:
                 totals["ten blind sets"][method].add(scores)
             if name in FRESH_BLIND:
                 totals["five fresh sets"][method].add(scores)
-            print(
-                f"{name:16} {method:10} {scores.top1:7.1%} {scores.declined_share:9.1%} "
-                f"{scores.wrongly_declined_share:8.1%} {scores.shown:7.1%}  "
-                f"{scores.answerable}+{scores.unanswerable}"
-            )
-            if args.misses and method == "engine":
-                for miss in scores.misses:
-                    print("    ", miss)
+            print_row(f"{name:16} {method:10}", scores, args.misses and method == "engine")
     for group, methods in totals.items():
         for method, scores in methods.items():
-            if not scores.answerable:
-                continue
-            print(
-                f"{group:16} {method:10} {scores.top1:7.1%} "
-                f"{scores.declined_share:9.1%} {scores.wrongly_declined_share:8.1%} "
-                f"{scores.shown:7.1%}  {scores.answerable}+{scores.unanswerable}"
-            )
+            if scores.answerable:
+                print_row(f"{group:16} {method:10}", scores)
     print()
     print(
         f"{'follow-ups':28} {'asked':12} {'top-1':>7} {'declined':>9} {'wrongly':>8} "

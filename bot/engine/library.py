@@ -220,20 +220,15 @@ class Library:
                 return first + sentence.position
         return None
 
-    @cached_property
-    def _article_starts(self) -> np.ndarray:
-        """Each article's first document, and one past the last article's last (made on first
-        use)."""
-        sizes = [len(article.sentences) for article in self.articles]
-        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-
     def article_number(self, document: int) -> int:
         """Which article (its place in `articles`) an index document belongs to."""
         return self.sentences.article_number(document)
 
     def article_documents(self, article: int) -> np.ndarray:
         """The index documents of one article's sentences, in order."""
-        return np.arange(self._article_starts[article], self._article_starts[article + 1])
+        found = self.articles[article]
+        first = self._first_documents[found.id]
+        return np.arange(first, first + len(found.sentences))
 
     def vectors(self, article: int, encoder: Encoder) -> np.ndarray:
         """One article's sentence vectors, made on first need and kept under the article's

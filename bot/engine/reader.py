@@ -39,8 +39,7 @@ MIN_ANSWER_CONFIDENCE = 0.3
 _OUTPUTS = ["logits", "start_logits", "end_logits"]
 # The reader sees a sentence as a person does: after the sentence before it (the headline, for
 # an article's first), and a follow-up after the question before it. Each goes after its own
-# text, past a separator, so that a cut for length takes the context, never the sentence or the
-# question.
+# text, past a separator, so that a cut for length takes the context first.
 CONTEXT_SEPARATOR = " [SEP] "
 
 

@@ -115,10 +115,11 @@ class Retriever:
         query.extend(t for c in everything for t in sorted(c.aliases) if t not in query)
         synonym_query = [t for c in everything for t in sorted(c.related) if t not in query]
         cited = follows.documents if follows is not None else frozenset()
-        quotes = self._rank(query, synonym_query, seen, context, cited)
+        near = self._near(cited)
+        quotes = self._rank(query, synonym_query, seen, context, near)
         if self.encoder is not None and (quotes or by_meaning_alone):
             meant = f"{follows.question} {question.text}" if follows else question.text
-            quotes = self._fused(meant, quotes, seen, context, cited)
+            quotes = self._fused(meant, quotes, seen, context, cited, near)
         return Candidates(tuple(quotes), tuple(seen), cited, follows.question if follows else None)
 
     def _fused(
@@ -128,6 +129,7 @@ class Retriever:
         concepts: list[Concept],
         context: list[Concept],
         cited: frozenset[int],
+        near: frozenset[int],
     ) -> list[Quote]:
         """BM25's ranking fused with the ranking by meaning of every sentence of the articles
         holding BM25's best sentences (and the previous answer's)."""
@@ -153,7 +155,6 @@ class Retriever:
             for rank, document in enumerate(ranking):
                 fused[document] = fused.get(document, 0.0) + 1 / (RRF_K + rank)
         found = {q.document: q for q in quotes}
-        near = self._near(cited)
         ranked = []
         for document in fused:
             quote = found.get(document) or self._quote(document, 0.0, concepts, context, near)
@@ -186,7 +187,7 @@ class Retriever:
         related: list[str],
         concepts: list[Concept],
         context: list[Concept],
-        cited: frozenset[int],
+        near: frozenset[int],
     ) -> list[Quote]:
         library = self.library
         quotes: list[Quote] = []
@@ -194,7 +195,6 @@ class Retriever:
         # Synonyms find sentences too, at the credit a synonym gets.
         for document, score in library.index.top(related, CANDIDATES) if related else ():
             scores[document] = scores.get(document, 0.0) + SYNONYM_CREDIT * score
-        near = self._near(cited)
         for document in near:
             scores.setdefault(document, 0.0)
         for document, score in scores.items():
