@@ -114,10 +114,12 @@ class ArticleBot(commands.Bot):
             await self.records.delete_expired()
 
     async def close(self) -> None:
-        """Disconnect, then finish the record writes already asked for and close the database."""
+        """Disconnect, stop making sentence vectors ahead, then finish the record writes already
+        asked for and close the database."""
         await super().close()
         if self._sweeping is not None:
             self._sweeping.cancel()
+        await asyncio.to_thread(self.serving.close)
         await self.records.close()
 
     async def on_ready(self) -> None:

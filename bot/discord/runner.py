@@ -15,8 +15,12 @@ from bot.discord.client import ArticleBot, build_bot
 from bot.discord.serving import keep_out_of_garbage_collection
 from bot.discord.shutdown import DRAIN_SECONDS
 from bot.engine import Engine
+from bot.engine.corpus import ArticleCache
+from bot.engine.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
+
+VECTORS_FOLDER = "vectors"
 
 
 def run_bot(settings: Settings, progress: Callable[[int, int], None] | None = None) -> int:
@@ -25,7 +29,9 @@ def run_bot(settings: Settings, progress: Callable[[int, int], None] | None = No
     Raises the engine's CorpusError when the corpus is unusable, before connecting anywhere.
     `progress` hears how many corpus files the first load has read.
     """
-    engine = Engine.load(settings.corpus_dir, settings.prompts_dir, progress=progress)
+    # Sentence vectors kept beside the records, so a restart reads them back.
+    cache = ArticleCache(vector_store=VectorStore(settings.data_dir / VECTORS_FOLDER))
+    engine = Engine.load(settings.corpus_dir, settings.prompts_dir, cache, progress)
     keep_out_of_garbage_collection()
     log.info("loaded %d article(s) from %s", len(engine.articles()), settings.corpus_dir)
     return asyncio.run(serve(settings, engine))

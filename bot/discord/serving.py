@@ -19,6 +19,8 @@ T = TypeVar("T")
 # A reload reads a few thousand small files in a second or two; one still going after this long
 # is stuck on a file that never answers (a named pipe, a network drive that went away).
 RELOAD_TIMEOUT_SECONDS = 120.0
+# Making one article's vectors takes well under a second; closing waits at most this long.
+CLOSE_TIMEOUT_SECONDS = 10.0
 
 
 class ReloadTimedOut(Exception):
@@ -42,6 +44,29 @@ class ServingEngine:
         self.current = engine
         self.reload_timeout = reload_timeout
         self._reloading = asyncio.Lock()
+        self._closing = threading.Event()
+        self._preparing: list[threading.Thread] = []
+        self._prepare_vectors(engine)
+
+    def _prepare_vectors(self, engine: Engine) -> None:
+        """Make the engine's sentence vectors in a background thread while it serves, so on a
+        large corpus no question waits for an article's first encoding; the thread stops when
+        a reload replaces the engine (the next one goes on where it left, by content hash)."""
+        thread = threading.Thread(
+            target=engine.prepare_vectors,
+            args=(lambda: self._closing.is_set() or self.current is not engine,),
+            name="sentence-vectors",
+            daemon=True,
+        )
+        self._preparing = [t for t in self._preparing if t.is_alive()] + [thread]
+        thread.start()
+
+    def close(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
+        """Stop making vectors ahead and wait for the article being encoded: ONNX Runtime must
+        not be in the middle of a run when the process exits (it aborts)."""
+        self._closing.set()
+        for thread in self._preparing:
+            thread.join(timeout)
 
     def _build(self) -> tuple[Engine, ReloadReport]:
         fresh, report = self.current.reloaded()
@@ -63,6 +88,7 @@ class ServingEngine:
             except TimeoutError:
                 raise ReloadTimedOut(self.reload_timeout) from None
             self.current = fresh
+            self._prepare_vectors(fresh)
             log.info(
                 "reloaded: %d articles, %d sentences in %.2f s",
                 report.articles,

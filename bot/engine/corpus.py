@@ -22,6 +22,7 @@ from bot.engine.errors import CorpusError
 from bot.engine.models import Article, LoadWarning, Paragraph, Problem, ProblemKind, Sentence
 from bot.engine.pacing import paced
 from bot.engine.sentences import split_sentences, trim_span
+from bot.engine.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,10 @@ class ArticleCache:
         default_factory=dict
     )
     derived: dict[tuple[str, str], object] = field(default_factory=dict)
-    # Each article's sentence vectors, made when a question first reaches it (library.py).
+    # Each article's sentence vectors, made when a question first reaches it or ahead of
+    # questions (library.py), and read back from `vector_store` when one is given.
     vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    vector_store: VectorStore | None = field(default=None, compare=False)
 
     def keep_only(self, keys: set[tuple[str, str]]) -> None:
         """Forget files that are gone, so the cache never outgrows the corpus."""

@@ -4,15 +4,16 @@ the same thing in other words ("got the boot" for "was dismissed") is found besi
 all-MiniLM-L6-v2, unchanged from its PyPI package and exported to int8 ONNX by
 scripts/export_encoder.py; it runs offline on the CPU with ONNX Runtime, one thread, and gives
 the same vector every time. Each article's vectors are made the first time a question reaches
-it and kept across reloads under its content hash (ArticleCache.vectors), so a large corpus
-pays for the articles people ask about, not for every article at start-up.
+it, or ahead of questions by `Engine.prepare_vectors`, and kept across reloads under its content
+hash (ArticleCache.vectors) and, where the bot has a data folder, on disk (vector_store.py), so a
+large corpus never makes the bot wait at start-up and a restart does not make them again.
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -56,7 +57,15 @@ class Encoder:
                 f"The sentence encoder in {folder} cannot be loaded ({type(error).__name__}: "
                 f"{error}). Reinstall the package to restore it."
             ) from error
-        self._lock = threading.Lock()
+
+    @cached_property
+    def identity(self) -> str:
+        """A digest of the model file: vectors kept on disk are only read back by the same model."""
+        digest = hashlib.blake2b(digest_size=8)
+        with self.model_file.open("rb") as model:
+            for block in iter(lambda: model.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
 
     @staticmethod
     @cache
@@ -78,7 +87,8 @@ class Encoder:
                 ids[row, : len(encoded[i].ids)] = encoded[i].ids
                 mask[row, : len(encoded[i].ids)] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            with self._lock:
-                (found,) = self._session.run(["embedding"], feed)
+            # ONNX Runtime runs a session from several threads at once: a question's own
+            # vector need not wait for vectors being made ahead of questions.
+            (found,) = self._session.run(["embedding"], feed)
             vectors[batch] = found
         return vectors

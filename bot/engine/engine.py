@@ -103,6 +103,22 @@ class Engine:
         """Render a prompts/ template (help, errors, refusals) within Discord's limit."""
         return _within_limit(self.prompts.render(template, **context))
 
+    def prepare_vectors(self, should_stop: Callable[[], bool] = lambda: False) -> int:
+        """Make (or read back) every article's sentence vectors before questions need them, so
+        no question of a large corpus waits for its articles' first encoding. Meant for a
+        thread of its own; stops early when `should_stop()` says so. How many articles are done.
+        """
+        encoder = self.answerer.retriever.encoder
+        if encoder is None:
+            return 0
+        done = 0
+        for article in range(len(self.library.articles)):
+            if should_stop():
+                break
+            self.library.vectors(article, encoder)
+            done += 1
+        return done
+
     def ask(self, question: str, follows: FollowUp | None = None) -> Reply:
         """Answer a question with cited quotes, or say the article does not.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import overload
 import numpy as np
 
 from bot.engine.corpus import Corpus
-from bot.engine.encoder import Encoder
+from bot.engine.encoder import DIMENSIONS, Encoder
 from bot.engine.index import BM25Index
 from bot.engine.models import Article, ArticleInfo, LoadWarning, Sentence
 from bot.engine.pacing import paced
@@ -198,7 +197,7 @@ class Library:
         self.title_terms: tuple[frozenset[str], ...] = tuple(t.title for t in tokenized)
         self.title_vocabulary: frozenset[str] = frozenset().union(*self.title_terms)
         self._kept_vectors = corpus.cache.vectors if corpus.cache is not None else {}
-        self._vectors_lock = threading.Lock()
+        self._vector_store = corpus.cache.vector_store if corpus.cache is not None else None
 
     @cached_property
     def _first_documents(self) -> dict[str, int]:
@@ -231,17 +230,26 @@ class Library:
         return np.arange(first, first + len(found.sentences))
 
     def vectors(self, article: int, encoder: Encoder) -> np.ndarray:
-        """One article's sentence vectors, made on first need and kept under the article's
-        content hash, so a reload encodes only what changed."""
+        """One article's sentence vectors (float16), made on first need or ahead of questions
+        (`Engine.prepare_vectors`) and kept under the article's content hash, so a reload encodes
+        only what changed; with a vector store, read back from disk rather than made again."""
         found = self.articles[article]
         key = (found.path, found.content_hash)
-        with self._vectors_lock:
-            kept = self._kept_vectors.get(key)
-            if kept is None:
-                kept = encoder.encode([s.text for s in found.sentences])
-                if found.content_hash:
-                    self._kept_vectors[key] = kept
+        # No lock: two threads wanting the same article at once make the same vectors twice, a
+        # rare waste that never makes one wait for the other's whole article.
+        kept = self._kept_vectors.get(key)
+        if kept is not None:
             return kept
+        texts = [s.text for s in found.sentences]
+        if self._vector_store is not None:
+            kept = self._vector_store.load(encoder.identity, texts, DIMENSIONS)
+        if kept is None:
+            kept = encoder.encode(texts).astype(np.float16)
+            if self._vector_store is not None:
+                self._vector_store.save(encoder.identity, texts, kept)
+        if found.content_hash:
+            self._kept_vectors[key] = kept
+        return kept
 
     @property
     def sentence_count(self) -> int:
