@@ -38,7 +38,13 @@ class Answer:
     quotes: tuple[Quote, ...] = ()
     related: Quote | None = None
     metadata: tuple[tuple[Article, Sentence], ...] = field(default=())
-    unseen_names: tuple[str, ...] = ()
+    unseen_names: tuple[str, ...] = ()  # said in the decline: "it never mentions ..."
+    # The names in the question the library never mentions, said or not: another shelf's
+    # decline may say only the names neither shelf mentions.
+    never_mentioned: tuple[str, ...] = ()
+    # How sure the decision is of the likeliest sentence (1.0 for a line looked up, 0.0 when
+    # nothing was weighed): what decides between two shelves' answers to one question.
+    chance: float = 0.0
 
 
 class Answerer:
@@ -70,7 +76,7 @@ class Answerer:
         candidates = self.retriever.retrieve(question, follows)
         if not candidates.quotes and not candidates.concepts:
             # Nothing in the question is known to the corpus, and there is no context to go on.
-            return Answer(text, answered=False)
+            return Answer(text, answered=False, never_mentioned=question.unseen_names)
         readings = self.read(text, candidates)
         logits = [reading.score for reading in readings]
         verdict = decide(question, candidates, logits, self.reader.decision, library)
@@ -84,21 +90,45 @@ class Answerer:
             answers = (first, *answers[1:])
         if not verdict.answered:
             return Answer(
-                text, answered=False, related=verdict.related, unseen_names=question.unseen_names
+                text,
+                answered=False,
+                related=verdict.related,
+                unseen_names=question.unseen_names,
+                never_mentioned=question.unseen_names,
+                chance=verdict.chance,
             )
         quotes = compose(answers, candidates.cited, library)
-        return Answer(text, answered=True, quotes=quotes)
+        return Answer(
+            text,
+            answered=True,
+            quotes=quotes,
+            never_mentioned=question.unseen_names,
+            chance=verdict.chance,
+        )
 
     def look_up(self, question: Question) -> Answer | None:
         """The answer to a question about the article itself (who wrote it) or about what an
         acronym stands for, looked up rather than read; None for any other question."""
         if question.about_article:
             lines = front_matter_lines(question, self.library)
-            return Answer(question.text, answered=bool(lines), metadata=tuple(lines))
+            return Answer(
+                question.text,
+                answered=bool(lines),
+                metadata=tuple(lines),
+                never_mentioned=question.unseen_names,
+                chance=float(bool(lines)),
+            )
         spelled_out = definition(question, self.library)
         if spelled_out is not None:
             document, item = spelled_out
-            return Answer(question.text, answered=True, quotes=(Quote(item, document, 1.0, 1.0),))
+            quote = Quote(item, document, 1.0, 1.0)
+            return Answer(
+                question.text,
+                answered=True,
+                quotes=(quote,),
+                never_mentioned=question.unseen_names,
+                chance=1.0,
+            )
         return None
 
     def read(self, text: str, candidates: Candidates) -> list[Reading]:

@@ -344,6 +344,13 @@ def parse_article(
     )
 
 
+def fingerprint(article: Article) -> str:
+    """What makes two articles the same text: their body sentences, whatever the file around
+    them (front matter, headline, byline, line ends, spacing, page leftovers) looks like."""
+    body = " ".join(" ".join(s.text.split()) for s in article.sentences)
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
 def _looks_like_headline(text: str, a: int, b: int, more: bool) -> bool:
     """A short first line before the body; headlines may ask ("Could Yukos be a blessing?")."""
     line = text[a:b].strip()

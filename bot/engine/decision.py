@@ -64,10 +64,12 @@ class Decision:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Answer with these candidates (likeliest first), or decline, maybe offering a related one."""
+    """Answer with these candidates (likeliest first), or decline, maybe offering a related one;
+    `chance` is the decision's chance for the likeliest candidate (0.0 when none was weighed)."""
 
     answers: tuple[Quote, ...]
     related: Quote | None = None
+    chance: float = 0.0
 
     @property
     def answered(self) -> bool:
@@ -121,9 +123,10 @@ def decide(
     # Ties go to the better lexical rank, so the order never depends on float noise.
     order = sorted(range(len(quotes)), key=lambda k: (-chances[k], k))
     answering = [k for k in order if chances[k] >= decision.threshold]
+    best = chances[order[0]]
     if answering:
-        return Verdict(tuple(quotes[k] for k in answering))
-    return Verdict((), _related(quotes[order[0]]))
+        return Verdict(tuple(quotes[k] for k in answering), chance=best)
+    return Verdict((), _related(quotes[order[0]]), chance=best)
 
 
 def _related(quote: Quote) -> Quote | None:

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any, Self
 
 from bot.engine.answerer import Answer, Answerer, Context, Quote
-from bot.engine.corpus import ArticleCache, load_corpus
+from bot.engine.corpus import ArticleCache, fingerprint, load_corpus
 from bot.engine.errors import CorpusError, EngineError, UnknownArticle
-from bot.engine.library import Library
+from bot.engine.library import Library, newest_first
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
 from bot.engine.models import (
+    SHARED_SHELF,
     Article,
     ArticleInfo,
     Citation,
@@ -43,12 +44,18 @@ class Engine:
     """Answers questions about the articles in one corpus folder, with templates from another."""
 
     def __init__(
-        self, library: Library, prompts: Prompts, corpus_dir: Path, cache: ArticleCache
+        self,
+        library: Library,
+        prompts: Prompts,
+        corpus_dir: Path,
+        cache: ArticleCache,
+        shelf: str = SHARED_SHELF,
     ) -> None:
         self.library = library
         self.prompts = prompts
         self.corpus_dir = corpus_dir
         self.cache = cache
+        self.shelf = shelf  # which shelf the articles stand on: what citations of them say
         self.answerer = Answerer(library)
         self.loaded_at = time.time()
 
@@ -56,12 +63,14 @@ class Engine:
     def load(
         cls,
         corpus_dir: Path,
-        prompts_dir: Path,
+        prompts_dir: Path | Prompts,
         cache: ArticleCache | None = None,
         progress: Callable[[int, int], None] | None = None,
+        shelf: str = SHARED_SHELF,
     ) -> Self:
-        """Read the corpus and templates; CorpusError or TemplateProblem if unusable."""
-        prompts = Prompts(Path(prompts_dir))
+        """Read the corpus and templates (or use templates already read); CorpusError or
+        TemplateProblem if unusable."""
+        prompts = prompts_dir if isinstance(prompts_dir, Prompts) else Prompts(Path(prompts_dir))
         cache = cache if cache is not None else ArticleCache()
         try:
             corpus = load_corpus(Path(corpus_dir), cache, progress)
@@ -70,7 +79,14 @@ class Engine:
             raise CorpusError(error.kind, error.folder, error.warnings, message) from None
         for warning in corpus.warnings:
             log.warning("corpus: %s", prompts.render("load_warning", warning=warning))
-        return cls(Library(corpus), prompts, Path(corpus_dir), cache)
+        return cls(Library(corpus), prompts, Path(corpus_dir), cache, shelf)
+
+    def with_prompts(self, prompts: Prompts) -> Engine:
+        """The same articles, already indexed, speaking with other templates (after a reload
+        read the prompts folder again)."""
+        if prompts is self.prompts:
+            return self
+        return Engine(self.library, prompts, self.corpus_dir, self.cache, self.shelf)
 
     @cached_property
     def corpus_version(self) -> str:
@@ -97,7 +113,15 @@ class Engine:
 
     def articles(self) -> list[ArticleInfo]:
         """The article list, newest first."""
-        return self.library.article_infos()
+        infos = self.library.article_infos()
+        if self.shelf == SHARED_SHELF:
+            return infos
+        return [dataclasses.replace(info, shelf=self.shelf) for info in infos]
+
+    @cached_property
+    def fingerprints(self) -> dict[str, str]:
+        """Each article's id by the fingerprint of its text, to know an article already here."""
+        return {fingerprint(a): a.id for a in self.library.articles}
 
     def render(self, template: str, **context: Any) -> str:
         """Render a prompts/ template (help, errors, refusals) within Discord's limit."""
@@ -127,16 +151,39 @@ class Engine:
         """
         question = question[:MAX_QUESTION_CHARS]
         if not question.strip():
-            return Reply(self.render("empty_question"), answered=False, kind="error")
-        answer = self.answerer.answer(question, self._context(follows))
+            return self.empty_question()
+        return self.reply(question, self.answer(question, follows))
+
+    def empty_question(self) -> Reply:
+        """The reply to a question with nothing in it."""
+        return Reply(self.render("empty_question"), answered=False, kind="error")
+
+    def answer(self, question: str, follows: FollowUp | None = None) -> Answer:
+        """The engine's decision on a question (cut to MAX_QUESTION_CHARS by the caller), before
+        any words are put to it."""
+        return self.answerer.answer(question, self._context(follows))
+
+    def reply(
+        self,
+        question: str,
+        answer: Answer,
+        *,
+        shelf: str | None = None,
+        multi_article: bool | None = None,
+    ) -> Reply:
+        """An answer (this engine's, or another shelf's) in this engine's words: its quotes
+        cited to `shelf` (by default this engine's), naming their articles when
+        `multi_article` (by default: when this engine has several)."""
+        shelf = self.shelf if shelf is None else shelf
+        multi_article = self.multi_article if multi_article is None else multi_article
         if not answer.answered:
-            return self._decline(question, answer)
-        citations = self._answer_citations(answer)
-        fitted = self._fit("answer", citations, question=question, multi_article=self.multi_article)
+            return self._decline(question, answer, shelf, multi_article)
+        citations = _answer_citations(answer, shelf)
+        fitted = self._fit("answer", citations, question=question, multi_article=multi_article)
         if fitted is None:
             # Even the best quote alone overflows a message: point to it rather than cut it.
             text = self.prompts.render(
-                "answer_too_long", citation=citations[0], multi_article=self.multi_article
+                "answer_too_long", citation=citations[0], multi_article=multi_article
             )
             fitted = (_within_limit(text), 1)
         text, count = fitted
@@ -153,13 +200,13 @@ class Engine:
             frozenset(d for d in documents if d is not None),
         )
 
-    def _decline(self, question: str, answer: Answer) -> Reply:
+    def _decline(self, question: str, answer: Answer, shelf: str, multi_article: bool) -> Reply:
         """Say the article does not answer, offering the closest passage if it fits."""
-        related = self._related_citation(answer)
+        related = _quote_citation(1, answer.related, shelf) if answer.related else None
         context = {
             "question": question,
             "unseen_names": list(answer.unseen_names),
-            "multi_article": self.multi_article,
+            "multi_article": multi_article,
         }
         text = self.prompts.render("no_answer", related=related, **context)
         if len(text) > DISCORD_MESSAGE_LIMIT:
@@ -171,17 +218,6 @@ class Engine:
             citations=(related,) if related else (),
             kind="no_answer",
         )
-
-    def _answer_citations(self, answer: Answer) -> list[Citation]:
-        if answer.metadata:
-            return [
-                _citation(n, article, sentence)
-                for n, (article, sentence) in enumerate(answer.metadata, start=1)
-            ]
-        return [_quote_citation(n, quote) for n, quote in enumerate(answer.quotes, start=1)]
-
-    def _related_citation(self, answer: Answer) -> Citation | None:
-        return _quote_citation(1, answer.related) if answer.related else None
 
     def _fit(
         self, template: str, citations: Sequence[Citation], **context: Any
@@ -198,7 +234,7 @@ class Engine:
     ) -> tuple[Engine, ReloadReport]:
         """A fresh engine from the same folders (unchanged files are not parsed again)."""
         started = time.perf_counter()
-        new = Engine.load(self.corpus_dir, self.prompts.folder, self.cache, progress)
+        new = Engine.load(self.corpus_dir, self.prompts.folder, self.cache, progress, self.shelf)
         before = {a.id: a.content_hash for a in self.library.articles}
         after = {a.id: a.content_hash for a in new.library.articles}
         report = ReloadReport(
@@ -231,24 +267,7 @@ class Engine:
         whose id or title starts with it, else the only one whose id or title contains it.
         Only the loaded articles are compared: nothing typed is ever looked up on disk.
         """
-        exact = self.library.by_id.get(name)
-        if exact is not None:
-            return exact
-        key = _name_key(name)
-        names = self._article_names
-        tests: tuple[Callable[[str, str, str], bool], ...] = (
-            lambda id_, path, title: key in (id_, path),
-            lambda id_, path, title: key == title,
-            lambda id_, path, title: id_.startswith(key) or title.startswith(key),
-            lambda id_, path, title: key in id_ or key in title,
-        )
-        for test in tests if key else ():
-            matches = [entry[0] for entry in names if test(*entry[1:])]
-            if len(matches) == 1:
-                return matches[0]
-            if matches:
-                raise self._unknown_article(name, {a.id for a in matches})
-        raise self._unknown_article(name, None)
+        return find_article_in((self,), name)[1]
 
     def choose_article(self, name: str | None = None) -> Article:
         """The article `name` picks, or the newest one (the only one) when it picks none."""
@@ -270,8 +289,11 @@ class Engine:
             text = self.render("no_topic", article=chosen, topic=topic)
             return Reply(text, answered=False, kind="no_answer")
 
+        def cite(sentences: Sequence[Sentence]) -> list[Citation]:
+            return [_citation(n, chosen, s, self.shelf) for n, s in enumerate(sentences, start=1)]
+
         def render(sentences: Sequence[Sentence]) -> str:
-            citations = [_citation(n, chosen, s) for n, s in enumerate(sentences, start=1)]
+            citations = cite(sentences)
             return self.prompts.render(
                 "summary",
                 article=chosen,
@@ -287,21 +309,49 @@ class Engine:
         return Reply(
             _within_limit(render(sentences)),
             answered=bool(sentences),
-            citations=tuple(_citation(n, chosen, s) for n, s in enumerate(sentences, start=1)),
+            citations=tuple(cite(sentences)),
             kind="summary",
         )
 
-    def _unknown_article(self, name: str, matching: set[str] | None) -> UnknownArticle:
-        """The error for a name that picks no article (matching None) or several."""
-        infos = self.articles()
-        offered = infos if matching is None else [i for i in infos if i.id in matching]
-        message = self.render(
-            "unknown_article",
-            asked=name[:MAX_TOPIC_CHARS],
-            articles=offered,
-            ambiguous=matching is not None,
-        )
-        return UnknownArticle(name, [i.id for i in infos], message)
+
+def find_article_in(engines: Sequence[Engine], name: str) -> tuple[Engine, Article]:
+    """`Engine.find_article` over the articles of several engines (shelves): the article `name`
+    picks and the engine holding it. An exact id is looked for in the engines' order; a name
+    that fits articles of several engines is ambiguous, like one that fits several of one."""
+    for engine in engines:
+        exact = engine.library.by_id.get(name)
+        if exact is not None:
+            return engine, exact
+    key = _name_key(name)
+    names = [(engine, *entry) for engine in engines for entry in engine._article_names]
+    tests: tuple[Callable[[str, str, str], bool], ...] = (
+        lambda id_, path, title: key in (id_, path),
+        lambda id_, path, title: key == title,
+        lambda id_, path, title: id_.startswith(key) or title.startswith(key),
+        lambda id_, path, title: key in id_ or key in title,
+    )
+    for test in tests if key else ():
+        matches = [(entry[0], entry[1]) for entry in names if test(*entry[2:])]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise _unknown_article(engines, name, {article.id for _, article in matches})
+    raise _unknown_article(engines, name, None)
+
+
+def _unknown_article(
+    engines: Sequence[Engine], name: str, matching: set[str] | None
+) -> UnknownArticle:
+    """The error for a name that picks no article (matching None) or several."""
+    infos = newest_first([info for engine in engines for info in engine.articles()])
+    offered = infos if matching is None else [i for i in infos if i.id in matching]
+    message = engines[0].render(
+        "unknown_article",
+        asked=name[:MAX_TOPIC_CHARS],
+        articles=offered,
+        ambiguous=matching is not None,
+    )
+    return UnknownArticle(name, [i.id for i in infos], message)
 
 
 def _name_key(text: str) -> str:
@@ -329,7 +379,7 @@ def _part(article: Article, sentence: Sentence) -> str:
     return "front matter"
 
 
-def _citation(n: int, article: Article, sentence: Sentence) -> Citation:
+def _citation(n: int, article: Article, sentence: Sentence, shelf: str) -> Citation:
     return Citation(
         n=n,
         article_id=article.id,
@@ -340,11 +390,22 @@ def _citation(n: int, article: Article, sentence: Sentence) -> Citation:
         start=sentence.start,
         end=sentence.end,
         part=_part(article, sentence),
+        shelf=shelf,
+        version=article.content_hash,
     )
 
 
-def _quote_citation(n: int, quote: Quote) -> Citation:
-    citation = _citation(n, quote.item.article, quote.item.sentence)
+def _answer_citations(answer: Answer, shelf: str) -> list[Citation]:
+    if answer.metadata:
+        return [
+            _citation(n, article, sentence, shelf)
+            for n, (article, sentence) in enumerate(answer.metadata, start=1)
+        ]
+    return [_quote_citation(n, quote, shelf) for n, quote in enumerate(answer.quotes, start=1)]
+
+
+def _quote_citation(n: int, quote: Quote, shelf: str) -> Citation:
+    citation = _citation(n, quote.item.article, quote.item.sentence, shelf)
     if quote.answer is None or quote.answer == (0, len(citation.quote)):
         return citation  # nothing narrower to point at
     return dataclasses.replace(citation, answer=quote.answer)

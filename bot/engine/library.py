@@ -258,13 +258,25 @@ class Library:
 
     def article_infos(self) -> list[ArticleInfo]:
         """The article list, newest first (articles without a date last, by id)."""
-        infos = [
-            ArticleInfo(
-                a.id, a.title, a.published, a.author, a.source, len(a.paragraphs), len(a.sentences)
-            )
-            for a in self.articles
-        ]
-        return sorted(infos, key=lambda i: (i.published is None, _negated(i.published), i.id))
+        return newest_first(
+            [
+                ArticleInfo(
+                    a.id,
+                    a.title,
+                    a.published,
+                    a.author,
+                    a.source,
+                    len(a.paragraphs),
+                    len(a.sentences),
+                )
+                for a in self.articles
+            ]
+        )
+
+
+def newest_first(infos: Sequence[ArticleInfo]) -> list[ArticleInfo]:
+    """Articles by date, the latest first; those without a date last, by id."""
+    return sorted(infos, key=lambda i: (i.published is None, _negated(i.published), i.id))
 
 
 def _terms_of(article: Article, kept: dict[tuple[str, str], object]) -> ArticleTerms:

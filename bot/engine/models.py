@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# The shelves an article can stand on: the corpus folder every server sees, or one server's own
+# (articles its moderators added from Discord).
+SHARED_SHELF = "shared"
+SERVER_SHELF = "server"
+
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
@@ -111,6 +116,8 @@ class Citation:
     # The words of the quote that answer the question, as offsets into `quote`, when the reader
     # pointed at some narrower than the whole quote.
     answer: tuple[int, int] | None = None
+    shelf: str = SHARED_SHELF  # or SERVER_SHELF: a server's own article
+    version: str = ""  # the article's content hash: which text of it was quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +155,7 @@ class ArticleInfo:
     source: str | None
     paragraphs: int
     sentences: int
+    shelf: str = SHARED_SHELF  # or SERVER_SHELF: a server's own article
 
 
 @dataclass(frozen=True, slots=True)
