@@ -88,6 +88,7 @@ class CitedPassage:
     start: int  # character offsets into the article file's decoded text
     end: int
     quote: str
+    version: str = ""  # the article's content hash when quoted; "" when recorded before it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,27 @@ class VoteTally:
     reply: ReplyRecord
     helpful: int
     not_helpful: int
+
+
+class ShelfAction(StrEnum):
+    """What a change did to a server's shelf."""
+
+    ADDED = "added"
+    REPLACED = "replaced"  # an article of the same name, with other text, was there before
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfChange:
+    """One article added to, replaced on or removed from a server's own shelf, and by whom."""
+
+    guild_id: int
+    action: ShelfAction
+    article_id: str
+    title: str
+    version: str  # the content hash of the text added, replaced or removed
+    actor: str | None  # Storage.pseudonym of the moderator; None when the operator did it
+    at: float  # unix time, seconds
 
 
 class VoteOutcome(StrEnum):
@@ -156,9 +178,10 @@ class UnknownReply(Exception):
         return f"no reply {self.reply_id!r} is recorded"
 
 
-# The latest schema, which the queries use. Migration 1 creates it with `create_all`; the first
-# migration that changes a table must give migration 1 its own frozen copy of these definitions
-# (a fresh database would otherwise get the change twice, which the tests would catch).
+# The latest schema, which the queries use. Migration 1 creates the tables as they were at
+# version 1 (`_version_1` below): a migration that changes a table must first give version 1 its
+# own frozen copy of that table (a fresh database would otherwise get the change twice, which
+# the tests would catch).
 _schema = MetaData()
 _meta = Table(
     "meta",
@@ -181,18 +204,30 @@ _replies = Table(
     Index("replies_at", "at"),
     Index("replies_asker", "asker"),
 )
-# The primary key (reply_id, n) doubles as the index that deleting a reply needs to find its
-# citations: without one, every cascaded delete would scan the whole table.
+
+
+def _citation_columns() -> list[Column[Any]]:
+    """The citations table's columns as version 1 made them (fresh objects each call)."""
+    # The primary key (reply_id, n) doubles as the index that deleting a reply needs to find
+    # its citations: without one, every cascaded delete would scan the whole table.
+    return [
+        Column("reply_id", ForeignKey("replies.id", ondelete="CASCADE"), primary_key=True),
+        Column("n", Integer, primary_key=True),  # 1 for the first citation, as JSON counts
+        Column("article_id", Text, nullable=False),
+        Column("paragraph", Integer, nullable=False),
+        Column("start", Integer, nullable=False),
+        Column("end", Integer, nullable=False),
+        Column("quote", Text, nullable=False),
+    ]
+
+
 _citations = Table(
     "citations",
     _schema,
-    Column("reply_id", ForeignKey("replies.id", ondelete="CASCADE"), primary_key=True),
-    Column("n", Integer, primary_key=True),  # 1 for the first citation, as the JSON output counts
-    Column("article_id", Text, nullable=False),
-    Column("paragraph", Integer, nullable=False),
-    Column("start", Integer, nullable=False),
-    Column("end", Integer, nullable=False),
-    Column("quote", Text, nullable=False),
+    *_citation_columns(),
+    # Version 2: the cited article's content hash, so /insights can tell an answer about text
+    # that has since changed. NULL for citations recorded before.
+    Column("article_version", Text),
 )
 _votes = Table(
     "votes",
@@ -206,18 +241,56 @@ _votes = Table(
 )
 
 
+# Each server's shelf version, bumped by every change to its own articles: a process holding
+# an older version loads that shelf again before answering there.
+_shelves = Table(
+    "shelves",
+    _schema,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+)
+_shelf_changes = Table(
+    "shelf_changes",
+    _schema,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("article_id", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("actor", Text),  # a pseudonym; NULL for the operator
+    Column("at", Float, nullable=False),
+    Index("shelf_changes_guild_at", "guild_id", "at"),
+    Index("shelf_changes_actor", "actor"),
+)
+
+# The tables as version 1 had them, for migration 1: the ones unchanged since are the latest
+# schema's; citations is its frozen copy, without the column version 2 added.
+_version_1 = MetaData()
+for _table in (_meta, _replies, _votes):
+    _table.to_metadata(_version_1)
+Table("citations", _version_1, *_citation_columns())
+
+
 def _create_tables(connection: Connection) -> None:
     """Migration 1: the tables, and the salt that keys every pseudonym in this database."""
-    _schema.create_all(connection)
+    _version_1.create_all(connection)
     connection.execute(
         insert(_meta).values(id=1, schema_version=0, pseudonym_salt=secrets.token_bytes(32))
     )
 
 
+def _add_shelves(connection: Connection) -> None:
+    """Migration 2: which article version each citation quoted, and the servers' shelves."""
+    connection.exec_driver_sql("ALTER TABLE citations ADD COLUMN article_version TEXT")
+    _shelves.create(connection)
+    _shelf_changes.create(connection)
+
+
 # In order: migration i (counting from 1) turns a version i - 1 database into version i. Each one
 # runs in the same transaction as the version bump, so a crash leaves either version, never half.
 # Never edit a released migration; add the next one.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_tables,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_tables, _add_shelves)
 
 
 class Storage:
@@ -345,6 +418,7 @@ class Storage:
                             "start": c.start,
                             "end": c.end,
                             "quote": c.quote,
+                            "article_version": c.version or None,
                         }
                         for n, c in enumerate(reply.citations, start=1)
                     ],
@@ -381,27 +455,33 @@ class Storage:
 
         return self._run(vote, write=True)
 
-    def replies_since(self, since: float) -> list[ReplyRecord]:
-        """Every reply given at or after `since` (unix time), oldest first."""
-        chosen = select(_replies.c.id).where(_replies.c.at >= since)
+    def replies_since(self, since: float, guild_id: int | None = None) -> list[ReplyRecord]:
+        """Every reply given at or after `since` (unix time), oldest first; only those given in
+        one server when `guild_id` is set."""
+        recent = _replies.c.at >= since
+        if guild_id is not None:
+            recent = recent & (_replies.c.guild_id == guild_id)
+        chosen = select(_replies.c.id).where(recent)
 
         def read(connection: Connection) -> list[ReplyRecord]:
             rows = connection.execute(
-                select(_replies)
-                .where(_replies.c.at >= since)
-                .order_by(_replies.c.at, _replies.c.id)
+                select(_replies).where(recent).order_by(_replies.c.at, _replies.c.id)
             ).all()
             return _reply_records(rows, _citations_of(connection, chosen))
 
         return self._run(read, write=False)
 
-    def vote_tallies(self, since: float) -> list[VoteTally]:
-        """The replies voted on at or after `since`, with the votes cast since then.
+    def vote_tallies(self, since: float, guild_id: int | None = None) -> list[VoteTally]:
+        """The replies voted on at or after `since`, with the votes cast since then; only
+        replies given in one server when `guild_id` is set.
 
         Most "Not helpful" first; among equals, fewer "Helpful" first, then the older reply.
         A vote counts as cast when it was last changed.
         """
         recent = _votes.c.at >= since
+        if guild_id is not None:
+            in_guild = select(_replies.c.id).where(_replies.c.guild_id == guild_id)
+            recent = recent & _votes.c.reply_id.in_(in_guild)
         voted = select(_votes.c.reply_id).where(recent)
         helpful = func.sum(case((_votes.c.helpful, 1), else_=0)).label("helpful_votes")
         not_helpful = func.sum(case((_votes.c.helpful, 0), else_=1)).label("not_helpful_votes")
@@ -423,6 +503,63 @@ class Storage:
 
         return self._run(read, write=False)
 
+    def record_shelf_change(self, change: ShelfChange) -> int:
+        """Keep a change to a server's shelf and bump that shelf's version, in one transaction;
+        the new version."""
+
+        def store(connection: Connection) -> int:
+            connection.execute(
+                insert(_shelf_changes).values(
+                    guild_id=change.guild_id,
+                    action=str(change.action),
+                    article_id=change.article_id,
+                    title=change.title,
+                    version=change.version,
+                    actor=change.actor,
+                    at=change.at,
+                )
+            )
+            return _bump_shelf_version(connection, change.guild_id)
+
+        return self._run(store, write=True)
+
+    def shelf_version(self, guild_id: int) -> int:
+        """How many times a server's shelf has changed (0: never); one indexed read."""
+
+        def read(connection: Connection) -> int:
+            found = connection.execute(
+                select(_shelves.c.version).where(_shelves.c.guild_id == guild_id)
+            ).scalar_one_or_none()
+            return int(found or 0)
+
+        return self._run(read, write=False)
+
+    def shelf_changes_since(self, since: float, guild_id: int | None = None) -> list[ShelfChange]:
+        """The shelf changes made at or after `since`, oldest first; one server's when
+        `guild_id` is set."""
+        recent = _shelf_changes.c.at >= since
+        if guild_id is not None:
+            recent = recent & (_shelf_changes.c.guild_id == guild_id)
+
+        def read(connection: Connection) -> list[ShelfChange]:
+            rows = connection.execute(
+                select(_shelf_changes).where(recent).order_by(_shelf_changes.c.id)
+            ).all()
+            return [
+                ShelfChange(
+                    row.guild_id,
+                    ShelfAction(row.action),
+                    row.article_id,
+                    row.title,
+                    row.version,
+                    row.actor,
+                    row.at,
+                )
+                for row in rows
+            ]
+
+        return self._run(read, write=False)
+
     def forget(self, user_id: int) -> int:
         """Delete every reply this person asked for and every vote they cast.
 
@@ -432,7 +569,7 @@ class Storage:
         """
         person = self.pseudonym(user_id)
         deleted = self._delete_replies_and_votes(
-            _replies.c.asker == person, _votes.c.voter == person
+            _replies.c.asker == person, _votes.c.voter == person, _shelf_changes.c.actor == person
         )
         self._empty_write_ahead_log("forgot a person")
         return deleted
@@ -450,7 +587,9 @@ class Storage:
         Counted as `forget` counts: a deleted reply takes its citations and votes with it.
         """
         cutoff = self._clock() - self.retention_days * DAY_SECONDS
-        deleted = self._delete_replies_and_votes(_replies.c.at < cutoff, _votes.c.at < cutoff)
+        deleted = self._delete_replies_and_votes(
+            _replies.c.at < cutoff, _votes.c.at < cutoff, _shelf_changes.c.at < cutoff
+        )
         if deleted:
             self._empty_write_ahead_log("deleted expired records")
         return deleted
@@ -495,17 +634,18 @@ class Storage:
                         .scalar_subquery(),
                         select(func.count()).select_from(_citations).scalar_subquery(),
                         select(func.count()).select_from(_votes).scalar_subquery(),
+                        select(func.count()).select_from(_shelf_changes).scalar_subquery(),
                     )
                 ).one()
             files = [
                 str(row[2]) for row in self._pragma("PRAGMA database_list") if row[1] == "main"
             ]
-        replies, answered, citations, votes = counts
+        replies, answered, citations, votes, changes = counts
         where = files[0] if files and files[0] else "in-memory database"
         return (
             f"{where}: schema version {self._schema_version}, {replies} replies "
             f"({answered} answered, {replies - answered} declined), {citations} citations, "
-            f"{votes} votes"
+            f"{votes} votes, {changes} shelf changes"
         )
 
     def close(self) -> None:
@@ -575,8 +715,11 @@ class Storage:
         finally:
             raw.close()
 
-    def _delete_replies_and_votes(self, replies_chosen: Any, votes_chosen: Any) -> int:
-        """Delete the replies and votes chosen, and the votes on those replies; how many."""
+    def _delete_replies_and_votes(
+        self, replies_chosen: Any, votes_chosen: Any, changes_chosen: Any = None
+    ) -> int:
+        """Delete the replies, votes and shelf changes chosen, and the votes on those replies;
+        how many (the shelves themselves stay as they are)."""
 
         def remove(connection: Connection) -> int:
             going = select(_replies.c.id).where(replies_chosen)
@@ -584,7 +727,10 @@ class Storage:
                 delete(_votes).where(or_(votes_chosen, _votes.c.reply_id.in_(going)))
             ).rowcount
             replies = connection.execute(delete(_replies).where(replies_chosen)).rowcount
-            return int(votes) + int(replies)
+            changes = 0
+            if changes_chosen is not None:
+                changes = connection.execute(delete(_shelf_changes).where(changes_chosen)).rowcount
+            return int(votes) + int(replies) + int(changes)
 
         return self._run(remove, write=True)
 
@@ -668,6 +814,17 @@ def _refuse_newer(version: int, known: int) -> None:
         )
 
 
+def _bump_shelf_version(connection: Connection, guild_id: int) -> int:
+    """Count one more change of a server's shelf; its new version."""
+    this_shelf = _shelves.c.guild_id == guild_id
+    bumped = connection.execute(
+        update(_shelves).where(this_shelf).values(version=_shelves.c.version + 1)
+    )
+    if not bumped.rowcount:
+        connection.execute(insert(_shelves).values(guild_id=guild_id, version=1))
+    return int(connection.execute(select(_shelves.c.version).where(this_shelf)).scalar_one())
+
+
 def _reply_exists(connection: Connection, reply_id: str) -> bool:
     return (
         connection.execute(select(_replies.c.id).where(_replies.c.id == reply_id)).first()
@@ -685,7 +842,14 @@ def _citations_of(connection: Connection, reply_ids: Any) -> dict[str, list[Cite
     found: dict[str, list[CitedPassage]] = {}
     for row in rows:
         found.setdefault(row.reply_id, []).append(
-            CitedPassage(row.article_id, row.paragraph, row.start, row.end, row.quote)
+            CitedPassage(
+                row.article_id,
+                row.paragraph,
+                row.start,
+                row.end,
+                row.quote,
+                row.article_version or "",
+            )
         )
     return found
 

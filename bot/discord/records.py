@@ -89,6 +89,7 @@ def _passage(citation: Citation) -> CitedPassage:
         start=citation.start,
         end=citation.end,
         quote=citation.quote,
+        version=citation.version,
     )
 
 
