@@ -9,15 +9,20 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from bot.engine import Engine
+from bot.engine import Article, Engine
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
 from bot.engine.question import question_kind
 from bot.engine.thesaurus import synonyms
 from bot.engine.tokenizer import QUESTION_FRAMING, base_terms, normalize
-from bot.storage import DAY_SECONDS, CitedPassage, ReplyRecord, Storage, VoteTally
+from bot.storage import DAY_SECONDS, CitedPassage, ReplyRecord, ShelfChange, Storage, VoteTally
+
+# The article a citation names as it is now, where the reply was given (its server), or None
+# when it is no longer there.
+CurrentArticle = Callable[[int | None, str], Article | None]
 
 # Two questions ask the same thing when they ask for the same kind of answer and this share of
 # each one's content words meet the other's, as the same word or a synonym ("who requested it"
@@ -27,6 +32,8 @@ SAME_QUESTION_SHARE = 0.6
 WORDINGS_SHOWN = 3
 # The most rows of each list a message tries before dropping rows to fit Discord's limit.
 ROWS_SHOWN = 10
+# Hex digits of a moderator's pseudonym shown beside a shelf change.
+PSEUDONYM_SHOWN = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,7 @@ class ArticleCounts:
     related: int
     helpful: int
     not_helpful: int
+    stale: int = 0  # answers quoting a sentence its current text no longer has: not counted above
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,10 @@ class Insights:
     unanswered: tuple[QuestionGroup, ...]
     unhelpful: tuple[VoteTally, ...]  # answers with at least one "Not helpful", most first
     articles: tuple[ArticleCounts, ...]
+    shelf_changes: tuple[ShelfChange, ...] = ()  # servers' own articles added and removed
+    # The answers whose quoted sentence the article's current text no longer has (it was
+    # removed or replaced since): by reply id.
+    stale: frozenset[str] = frozenset()
 
     @property
     def days(self) -> int:
@@ -71,16 +83,38 @@ class Insights:
         return max(1, round((self.until - self.since) / DAY_SECONDS))
 
 
-def read_insights(storage: Storage, days: float, now: float) -> Insights:
-    """Insights over the `days` before `now`, read from `storage` (StorageError if it cannot)."""
+def read_insights(
+    storage: Storage,
+    days: float,
+    now: float,
+    guild_id: int | None = None,
+    current: CurrentArticle | None = None,
+) -> Insights:
+    """Insights over the `days` before `now` (in one server when `guild_id` is set), read from
+    `storage` (StorageError if it cannot); `current` finds the articles as they are now."""
     since = now - days * DAY_SECONDS
-    return gather_insights(storage.replies_since(since), storage.vote_tallies(since), since, now)
+    return gather_insights(
+        storage.replies_since(since, guild_id),
+        storage.vote_tallies(since, guild_id),
+        since,
+        now,
+        storage.shelf_changes_since(since, guild_id),
+        current,
+    )
 
 
 def gather_insights(
-    replies: Sequence[ReplyRecord], tallies: Sequence[VoteTally], since: float, until: float
+    replies: Sequence[ReplyRecord],
+    tallies: Sequence[VoteTally],
+    since: float,
+    until: float,
+    shelf_changes: Sequence[ShelfChange] = (),
+    current: CurrentArticle | None = None,
 ) -> Insights:
-    """Insights from the replies given and the votes cast over a period."""
+    """Insights from the replies given, the votes cast and the shelf changes made over a
+    period; with `current`, answers whose quote is gone from their article are stale."""
+    stale = frozenset(r.id for r in replies if current is not None and is_stale(r, current))
+    stale |= {t.reply.id for t in tallies if current is not None and is_stale(t.reply, current)}
     declined = [r for r in replies if not r.answered]
     unhelpful = sorted(
         (t for t in tallies if t.not_helpful),
@@ -96,8 +130,24 @@ def gather_insights(
         not_helpful=sum(t.not_helpful for t in tallies),
         unanswered=tuple(group_questions(declined)),
         unhelpful=tuple(unhelpful),
-        articles=tuple(_article_counts(replies, tallies)),
+        articles=tuple(_article_counts(replies, tallies, stale)),
+        shelf_changes=tuple(shelf_changes),
+        stale=stale,
     )
+
+
+def is_stale(reply: ReplyRecord, current: CurrentArticle) -> bool:
+    """Whether an answer quoted a sentence its article no longer has: the article was removed,
+    or replaced by a text without that sentence. A decline is never stale."""
+    if not reply.answered or not reply.citations:
+        return False
+    cited = reply.citations[0]  # the quote the answer rests on
+    article = current(reply.guild_id, cited.article_id)
+    if article is None:
+        return True
+    if cited.version and cited.version == article.content_hash:
+        return False
+    return cited.quote not in article.text
 
 
 def group_questions(declined: Iterable[ReplyRecord]) -> list[QuestionGroup]:
@@ -162,35 +212,46 @@ def _same_question(words: frozenset[str], other: frozenset[str]) -> bool:
 
 
 def _article_counts(
-    replies: Sequence[ReplyRecord], tallies: Sequence[VoteTally]
+    replies: Sequence[ReplyRecord], tallies: Sequence[VoteTally], stale: frozenset[str]
 ) -> list[ArticleCounts]:
-    """Per article: answers resting on it, declines offering it, votes on its answers."""
+    """Per article: answers resting on it, declines offering it, votes on its answers; stale
+    answers and their votes apart, as they are about text the article no longer has."""
     answered: Counter[str] = Counter()
     related: Counter[str] = Counter()
     helpful: Counter[str] = Counter()
     not_helpful: Counter[str] = Counter()
+    outdated: Counter[str] = Counter()
     for reply in replies:
         if reply.citations:
-            (answered if reply.answered else related)[reply.citations[0].article_id] += 1
+            article = reply.citations[0].article_id
+            if reply.id in stale:
+                outdated[article] += 1
+            else:
+                (answered if reply.answered else related)[article] += 1
     for tally in tallies:
-        if tally.reply.citations:
+        if tally.reply.citations and tally.reply.id not in stale:
             article = tally.reply.citations[0].article_id
             helpful[article] += tally.helpful
             not_helpful[article] += tally.not_helpful
     ids = sorted(
-        set(answered) | set(related) | set(helpful) | set(not_helpful),
-        key=lambda a: (-(answered[a] + related[a]), a),
+        set(answered) | set(related) | set(helpful) | set(not_helpful) | set(outdated),
+        key=lambda a: (-(answered[a] + related[a] + outdated[a]), a),
     )
-    return [ArticleCounts(a, answered[a], related[a], helpful[a], not_helpful[a]) for a in ids]
+    return [
+        ArticleCounts(a, answered[a], related[a], helpful[a], not_helpful[a], outdated[a])
+        for a in ids
+    ]
 
 
 def render_insights(engine: Engine, insights: Insights) -> str:
     """prompts/insights.j2 with as many rows as fit in one Discord message."""
     for rows in range(ROWS_SHOWN, 0, -1):
-        text = engine.prompts.render("insights", insights=insights, rows=rows)
+        text = engine.prompts.render(
+            "insights", insights=insights, rows=rows, shown=PSEUDONYM_SHOWN
+        )
         if len(text) <= DISCORD_MESSAGE_LIMIT:
             return text
-    return engine.render("insights", insights=insights, rows=0)
+    return engine.render("insights", insights=insights, rows=0, shown=PSEUDONYM_SHOWN)
 
 
 CSV_COLUMNS = (
@@ -206,62 +267,81 @@ CSV_COLUMNS = (
     "start",
     "end",
     "quote",
+    "stale",
+    "title",
+    "at",
+    "by",
 )
 
 
 def insights_csv(insights: Insights) -> str:
     """The full lists as CSV: every unanswered question group, every answer voted unhelpful,
-    and the counts per article."""
+    the counts per article, and every change to the server's own shelf."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer = csv.DictWriter(out, CSV_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
     for group in insights.unanswered:
         writer.writerow(
-            [
-                "unanswered",
-                group.count,
-                group.question,
-                " | ".join(group.wordings),
-                "no",
-                "",
-                "",
-                *_passage_columns(group.related),
-            ]
+            {
+                "list": "unanswered",
+                "count": group.count,
+                "question": group.question,
+                "other_wordings": " | ".join(group.wordings),
+                "answered": "no",
+                **_passage_columns(group.related),
+            }
         )
     for tally in insights.unhelpful:
         writer.writerow(
-            [
-                "not_helpful",
-                tally.helpful + tally.not_helpful,
-                tally.reply.question,
-                "",
-                "yes" if tally.reply.answered else "no",
-                tally.helpful,
-                tally.not_helpful,
-                *_passage_columns(tally.reply.citations[0] if tally.reply.citations else None),
-            ]
+            {
+                "list": "not_helpful",
+                "count": tally.helpful + tally.not_helpful,
+                "question": tally.reply.question,
+                "answered": "yes" if tally.reply.answered else "no",
+                "helpful": tally.helpful,
+                "not_helpful": tally.not_helpful,
+                **_passage_columns(tally.reply.citations[0] if tally.reply.citations else None),
+                "stale": "yes" if tally.reply.id in insights.stale else "no",
+            }
         )
     for counts in insights.articles:
         writer.writerow(
-            [
-                "article",
-                counts.answered + counts.related,
-                "",
-                "",
-                counts.answered,
-                counts.helpful,
-                counts.not_helpful,
-                counts.article_id,
-                "",
-                "",
-                "",
-                "",
-            ]
+            {
+                "list": "article",
+                "count": counts.answered + counts.related,
+                "answered": counts.answered,
+                "helpful": counts.helpful,
+                "not_helpful": counts.not_helpful,
+                "article": counts.article_id,
+                "stale": counts.stale,
+            }
+        )
+    for change in insights.shelf_changes:
+        writer.writerow(
+            {
+                "list": f"shelf_{change.action}",
+                "count": 1,
+                "article": change.article_id,
+                "title": change.title,
+                "at": datetime.fromtimestamp(change.at, UTC).isoformat(timespec="seconds"),
+                "by": "operator" if change.actor is None else short_pseudonym(change.actor),
+            }
         )
     return out.getvalue()
 
 
-def _passage_columns(passage: CitedPassage | None) -> list[object]:
+def short_pseudonym(pseudonym: str) -> str:
+    """Enough of a pseudonym to tell people apart in a list."""
+    return pseudonym[:PSEUDONYM_SHOWN]
+
+
+def _passage_columns(passage: CitedPassage | None) -> dict[str, object]:
     if passage is None:
-        return ["", "", "", "", ""]
-    return [passage.article_id, passage.paragraph, passage.start, passage.end, passage.quote]
+        return {}
+    return {
+        "article": passage.article_id,
+        "paragraph": passage.paragraph,
+        "start": passage.start,
+        "end": passage.end,
+        "quote": passage.quote,
+    }

@@ -6,15 +6,25 @@ from __future__ import annotations
 import csv
 import io
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from corpora import PROMPTS
 
 from bot.cli import main
-from bot.engine import Engine
+from bot.engine import Article, Engine
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
-from bot.insights import gather_insights, group_questions, insights_csv, render_insights
-from bot.storage import CitedPassage, ReplyRecord, Storage
+from bot.engine.shelf import Shelf, read_submission
+from bot.engine.templates import Prompts
+from bot.insights import (
+    CurrentArticle,
+    gather_insights,
+    group_questions,
+    insights_csv,
+    render_insights,
+)
+from bot.storage import CitedPassage, ReplyRecord, ShelfAction, ShelfChange, Storage, VoteTally
 
 NOW = 1_790_000_000.0
 SEED = "reuters-china-un-north-korea-rights"
@@ -149,3 +159,94 @@ def test_questions_sharing_words_but_asking_different_things_stay_apart() -> Non
         reply(4, "Did the report say Kim himself should be held accountable?"),
     ]
     assert [g.count for g in group_questions(declined)] == [1, 1, 1, 1]
+
+
+# Servers' own articles: who changed them, and answers about text that has since changed
+
+FERRY = "server/ferry-goes-electric"
+FERRY_V1 = b"---\ntitle: Ferry goes electric\n---\n\nThe ferry sailed on Monday. Nobody heard it.\n"
+FERRY_V2 = (
+    b"---\ntitle: Ferry goes electric\n---\n\nThe ferry sailed on Tuesday. Nobody heard it.\n"
+)
+
+
+def ferry_answer(n: int, quote: str, version: str, *, guild_id: int = 1) -> ReplyRecord:
+    """An answer citing the ferry story (text `version`) in server `guild_id`."""
+    passage = CitedPassage(FERRY, 1, 38, 38 + len(quote), quote, version)
+    return replace(
+        reply(n, "When did the ferry sail?", answered=True),
+        citations=(passage,),
+        guild_id=guild_id,
+    )
+
+
+def current_articles(tmp_path: Path, raw: bytes | None) -> tuple[CurrentArticle, str]:
+    """How insights find the ferry story now (holding `raw`, or gone: None) in server 1, and
+    the content hash of that text."""
+    shelf = Shelf(tmp_path / "shelf")
+    if raw is not None:
+        shelf.store("ferry-goes-electric", raw)
+    own = shelf.load(Prompts(PROMPTS))
+    by_id = {a.id: a for a in own.library.articles} if own is not None else {}
+
+    def current(guild_id: int | None, article_id: str) -> Article | None:
+        return by_id.get(article_id) if guild_id == 1 else None
+
+    return current, by_id[FERRY].content_hash if by_id else ""
+
+
+@pytest.mark.parametrize(
+    ("now_holds", "stale"),
+    [(FERRY_V1, False), (FERRY_V2, True), (None, True)],
+    ids=["unchanged", "replaced_without_it", "removed"],
+)
+def test_an_answer_whose_quote_is_gone_is_stale_and_not_counted_against_the_article(
+    tmp_path: Path, now_holds: bytes | None, stale: bool
+) -> None:
+    first = read_submission("ferry.md", FERRY_V1).article
+    answer = ferry_answer(1, "The ferry sailed on Monday.", first.content_hash)
+    current, _ = current_articles(tmp_path, now_holds)
+    tally = VoteTally(answer, helpful=0, not_helpful=2)
+    insights = gather_insights([answer], [tally], NOW - 86_400, NOW, (), current)
+    assert (answer.id in insights.stale) is stale
+    (counts,) = insights.articles
+    assert (counts.answered, counts.not_helpful, counts.stale) == (
+        (0, 0, 1) if stale else (1, 2, 0)
+    )
+
+
+def test_a_replaced_article_that_still_has_the_sentence_is_not_stale(tmp_path: Path) -> None:
+    answer = ferry_answer(1, "Nobody heard it.", "an-older-hash")
+    current, version = current_articles(tmp_path, FERRY_V2)
+    assert version != "an-older-hash"
+    assert gather_insights([answer], [], NOW - 1, NOW, (), current).stale == frozenset()
+
+
+def test_stale_answers_and_shelf_changes_are_shown_and_listed(
+    seed_engine: Engine, tmp_path: Path
+) -> None:
+    answer = ferry_answer(1, "The ferry sailed on Monday.", "an-older-hash")
+    current, _ = current_articles(tmp_path, FERRY_V2)
+    moderator = "3f2a9c1b" + "0" * 56
+    changes = [
+        ShelfChange(1, ShelfAction.ADDED, FERRY, "Ferry goes electric", "h1", moderator, NOW - 60),
+        ShelfChange(1, ShelfAction.REPLACED, FERRY, "Ferry goes electric", "h2", None, NOW),
+    ]
+    insights = gather_insights(
+        [answer], [VoteTally(answer, 0, 1)], NOW - 86_400, NOW, changes, current
+    )
+    text = render_insights(seed_engine, insights)
+    assert "(stale: the article no longer has that sentence)" in text
+    assert "and 1 stale (about text it no longer has)" in text
+    assert "replaced “Ferry goes electric” (server/ferry-goes-electric) by the operator" in text
+    assert "added “Ferry goes electric” (server/ferry-goes-electric) by moderator 3f2a9c1b" in text
+    assert text.index("replaced “Ferry") < text.index("added “Ferry")  # latest first
+    assert moderator not in text  # only enough of the pseudonym to tell people apart
+    rows = list(csv.DictReader(io.StringIO(insights_csv(insights))))
+    assert [row["stale"] for row in rows if row["list"] == "not_helpful"] == ["yes"]
+    shelf_rows = [row for row in rows if row["list"].startswith("shelf_")]
+    assert [(row["list"], row["by"]) for row in shelf_rows] == [
+        ("shelf_added", "3f2a9c1b"),
+        ("shelf_replaced", "operator"),
+    ]
+    assert shelf_rows[0]["title"] == "Ferry goes electric" and shelf_rows[0]["at"]

@@ -7,6 +7,7 @@ break the message's markdown; only the template's own literal text carries forma
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,12 @@ def _emphasize(text: str, span: tuple[int, int] | None, mark: str) -> str:
     if span is None:
         return text  # printed, and escaped, as any value
     return Trusted(escape_emphasizing(text, span[0], span[1], mark))
+
+
+def _utc_time(seconds: float) -> str:
+    """The `utc_time` filter: a unix time as a date and minute in UTC, the same for everyone
+    (a Discord timestamp tag would read as code in a terminal)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _finalize(value: Any) -> Any:
@@ -57,6 +64,7 @@ class Prompts:
             cache_size=-1,
         )
         self.environment.filters["emphasize"] = _emphasize
+        self.environment.filters["utc_time"] = _utc_time
         self.templates: dict[str, Template] = {}
         for path in sorted(folder.glob("*.j2")):
             try:
