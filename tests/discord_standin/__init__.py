@@ -6,7 +6,7 @@ It refuses what Discord refuses, so a test that passes here does not lean on a l
 """
 
 from .faults import Fault
-from .files import Attachment
+from .files import AttachedFile, Attachment
 from .gateway import Frame
 from .interactions import ActionRefused, Interaction, InteractionRefused
 from .rest import BotMessage, Request
@@ -18,6 +18,7 @@ __all__ = [
     "MESSAGE_CONTENT",
     "PRIVILEGED_INTENTS",
     "ActionRefused",
+    "AttachedFile",
     "Attachment",
     "BotMessage",
     "Channel",

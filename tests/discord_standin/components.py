@@ -158,9 +158,11 @@ def stored_components(components: list[Json]) -> list[Json]:
 
 
 def walk(components: list[Json]) -> Iterator[Json]:
-    """Every component, each row before its children, in the order they appear."""
+    """Every component, each row (or a modal's label) before its children, in order."""
     for component in components:
         yield component
+        inner = component.get("component")  # a label holds one component, not a list
+        yield from walk([inner] if isinstance(inner, dict) else [])
         yield from walk(component.get("components") or [])
 
 

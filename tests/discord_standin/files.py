@@ -1,4 +1,5 @@
-"""File uploads: the multipart/form-data bodies discord.py sends with files, and attachments.
+"""File uploads: the multipart/form-data bodies discord.py sends with files, attachments, and
+the files people attach to slash commands.
 
 discord.py sends a message with files as multipart/form-data: a `payload_json` part holding
 the JSON body it would otherwise have sent (with an `attachments` array of `{"id": n,
@@ -54,6 +55,14 @@ class Attachment:
 
     def __repr__(self) -> str:
         return f"<Attachment {self.filename!r} {self.content_type} {self.size} bytes>"
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    """A file a person picks for a slash command's attachment option."""
+
+    filename: str
+    data: bytes
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The gateway half of the stand-in: a websocket that speaks Discord's gateway v10.
 
-It does what a discord.py 2.7 client meets on the real gateway: HELLO, IDENTIFY -> READY and
-GUILD_CREATE, heartbeats, RESUME with replay of what the client missed, RECONNECT, zlib-stream
-compression, and the close codes Discord uses to refuse a session. Events are filtered by the
-session's intents the way Discord filters them, message content included.
+It does what a discord.py 2.7 client meets on the real gateway: HELLO, IDENTIFY -> READY and a
+GUILD_CREATE for each guild, heartbeats, RESUME with replay of what the client missed,
+RECONNECT, zlib-stream compression, and the close codes Discord uses to refuse a session. Events
+are filtered by the session's intents the way Discord filters them, message content included.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .world import (
     GUILDS,
     MESSAGE_CONTENT,
     PRIVILEGED_INTENTS,
+    Guild,
     Json,
     World,
 )
@@ -220,7 +221,8 @@ class Gateway:
         self.session = socket.session = Session(id=secrets.token_hex(16), intents=intents)
         self._socket = socket
         await self.dispatch("READY", self._ready_payload())
-        await self.dispatch("GUILD_CREATE", self._guild_create_payload(intents))
+        for guild in self.world.guilds:
+            await self.dispatch("GUILD_CREATE", self._guild_create_payload(guild, intents))
         return True
 
     async def _resume(self, socket: _Socket, data: Json) -> bool:
@@ -246,8 +248,8 @@ class Gateway:
         return True
 
     async def _send_members_chunk(self, socket: _Socket, data: Json) -> bool:
-        guild = self.world.guild
-        if str(data.get("guild_id")) != str(guild.id) or not self._intents(socket) & GUILD_MEMBERS:
+        guild = next((g for g in self.world.guilds if str(g.id) == str(data.get("guild_id"))), None)
+        if guild is None or not self._intents(socket) & GUILD_MEMBERS:
             return True  # Discord answers nothing it is not allowed to answer
         chunk = {
             "guild_id": str(guild.id),
@@ -311,11 +313,10 @@ class Gateway:
 
     def _ready_payload(self) -> Json:
         assert self.session is not None
-        guild = self.world.guild
         return {
             "v": 10,
             "user": self.world.bot.private_payload(),
-            "guilds": [{"id": str(guild.id), "unavailable": True}],
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in self.world.guilds],
             "session_id": self.session.id,
             "session_type": "normal",
             "resume_gateway_url": self.resume_url,
@@ -330,8 +331,7 @@ class Gateway:
             "_trace": ["standin"],
         }
 
-    def _guild_create_payload(self, intents: int) -> Json:
-        guild = self.world.guild
+    def _guild_create_payload(self, guild: Guild, intents: int) -> Json:
         # Without GUILD_MEMBERS Discord sends only the bot's own member in GUILD_CREATE.
         visible = [
             m for m in guild.members if intents & GUILD_MEMBERS or m.user.id == self.world.bot.id

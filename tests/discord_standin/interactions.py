@@ -1,11 +1,18 @@
 """Slash commands as Discord keeps them, and the interactions people create by using them
-(running a command, typing into an autocompleted option, clicking a button).
+(running a command or one of its subcommands, typing into an autocompleted option, clicking a
+button, submitting a modal).
 
 Discord only lets a person invoke a command that the bot registered, with options that fit
 the registered schema, in a place the command is available, and (unless a server admin
 overrode it) only with the command's default member permissions; and only lets them click an
 enabled button on a message of the bot's that they can see. `InteractionRefused` says which of
 those rules a test broke, so a test cannot send the bot something Discord never would.
+
+A command with subcommands (options of type 1) is run as one of them (`/article add`), and the
+interaction's `data.options` holds that subcommand with its own options nested. An attachment
+option (type 11) carries the id of a file the person uploaded with the command; the file itself
+is in `data.resolved.attachments`, served from the stand-in's own HTTP server at its `url`, and
+the client refuses a file over the upload limit. Subcommand groups are not emulated.
 """
 
 from __future__ import annotations
@@ -21,14 +28,17 @@ from .world import ALL_PERMISSIONS, Channel, Json, User, World
 APPLICATION_COMMAND = 2
 MESSAGE_COMPONENT = 3
 AUTOCOMPLETE = 4
+MODAL_SUBMIT = 5
 
 # Option types (https://discord.com/developers/docs/interactions/application-commands).
-STRING, INTEGER, BOOLEAN, NUMBER = 3, 4, 5, 10
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+STRING, INTEGER, BOOLEAN, NUMBER, ATTACHMENT = 3, 4, 5, 10, 11
 _PYTHON_TYPES: dict[int, tuple[type, ...]] = {
     STRING: (str,),
     INTEGER: (int,),
     BOOLEAN: (bool,),
     NUMBER: (int, float),
+    ATTACHMENT: (str,),  # the id of a file in the interaction's resolved attachments
 }
 _NAME = re.compile(r"[-_'\w]{1,32}")
 ATTACHMENT_SIZE_LIMIT = UPLOAD_LIMIT  # what interactions tell the bot it may upload
@@ -48,8 +58,8 @@ class Interaction:
 
     id: int
     token: str
-    type: int  # APPLICATION_COMMAND, MESSAGE_COMPONENT or AUTOCOMPLETE
-    command_name: str  # "" for a button click
+    type: int  # APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE or MODAL_SUBMIT
+    command_name: str  # "" for a button click or a modal submission
     user: User  # who ran the command or clicked
     channel: Channel
     created_at: float  # event-loop time, for the 3-second acknowledgement deadline
@@ -63,7 +73,11 @@ class Interaction:
     followups: list[Json] = field(default_factory=list)
     choices: list[Json] | None = None  # what an autocomplete response offered
     message: Json | None = None  # for a click: the message clicked, as it was then
-    custom_id: str | None = None  # for a click: the button's custom_id
+    custom_id: str | None = (
+        None  # for a click: the button's custom_id; for a submission, the modal's
+    )
+    modal: Json | None = None  # the modal the bot answered with (callback type 9), as stored
+    modal_submitted: bool = False  # the person submitted that modal: it is closed
 
     @property
     def acknowledged(self) -> bool:
@@ -140,10 +154,30 @@ def _command_problems(command: Json) -> dict[str, object]:
         problems["description"] = {
             "_errors": [_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")]
         }
-    options = command.get("options") or []
+    problems.update(_options_problems(command.get("options") or []))
+    return problems
+
+
+def _options_problems(options: list[Json]) -> dict[str, object]:
+    """The `options` part of the errors tree for a command's (or subcommand's) options."""
     if len(options) > 25:
-        problems["options"] = {
-            "_errors": [_error("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")]
+        return {
+            "options": {
+                "_errors": [_error("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")]
+            }
+        }
+    kinds = {option.get("type") for option in options}
+    if SUB_COMMAND in kinds and kinds != {SUB_COMMAND}:
+        return {
+            "options": {
+                "_errors": [
+                    _error(
+                        "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+                        "Sub-command and sub-command group option types are mutually exclusive "
+                        "to all other types",
+                    )
+                ]
+            }
         }
     option_errors: dict[str, object] = {}
     seen_optional = False
@@ -157,6 +191,8 @@ def _command_problems(command: Json) -> dict[str, object]:
             problem["description"] = {
                 "_errors": [_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")]
             }
+        if option.get("type") == SUB_COMMAND:
+            problem.update(_options_problems(option.get("options") or []))
         if option.get("required") and seen_optional:
             problem["required"] = {
                 "_errors": [
@@ -183,9 +219,7 @@ def _command_problems(command: Json) -> dict[str, object]:
             }
         if problem:
             option_errors[str(index)] = problem
-    if option_errors:
-        problems["options"] = option_errors
-    return problems
+    return {"options": option_errors} if option_errors else {}
 
 
 def _valid_name(name: object) -> bool:
@@ -200,15 +234,54 @@ def build_options(
     command: Json,
     values: Mapping[str, object],
     *,
+    subcommand: str | None = None,
     focused: str | None = None,
     check_values: bool = True,
+    attachments: Mapping[str, Json] | None = None,
 ) -> list[Json]:
     """The `data.options` Discord sends for `values`, checked against the registered schema
-    (`check_values` False lets through values of the wrong length or outside the choices)."""
-    declared = {option["name"]: option for option in command.get("options") or []}
+    (`check_values` False lets through values of the wrong length or outside the choices).
+
+    A command with subcommands is run as `subcommand`, whose options then hold `values`; an
+    attachment option's value is the id of one of `attachments` (the interaction's resolved
+    ones)."""
+    declared = command.get("options") or []
+    if any(option["type"] == SUB_COMMAND_GROUP for option in declared):
+        raise NotImplementedError("subcommand groups are not emulated by the stand-in")
+    subcommands = {o["name"]: o for o in declared if o["type"] == SUB_COMMAND}
+    if not subcommands:
+        if subcommand is not None:
+            raise InteractionRefused(f"/{command['name']} has no subcommand {subcommand!r}")
+        return _options(command["name"], declared, values, focused, check_values, attachments or {})
+    chosen = subcommands.get(subcommand or "")
+    if chosen is None:
+        raise InteractionRefused(
+            f"/{command['name']} is run as one of its subcommands {sorted(subcommands)}, "
+            f"not {subcommand!r}"
+        )
+    inner = _options(
+        f"{command['name']} {subcommand}",
+        chosen.get("options") or [],
+        values,
+        focused,
+        check_values,
+        attachments or {},
+    )
+    return [{"name": subcommand, "type": SUB_COMMAND, "options": inner}]
+
+
+def _options(
+    command_name: str,
+    declared_options: list[Json],
+    values: Mapping[str, object],
+    focused: str | None,
+    check_values: bool,
+    attachments: Mapping[str, Json],
+) -> list[Json]:
+    declared = {option["name"]: option for option in declared_options}
     unknown = set(values) - set(declared)
     if unknown:
-        raise InteractionRefused(f"/{command['name']} has no option {sorted(unknown)}")
+        raise InteractionRefused(f"/{command_name} has no option {sorted(unknown)}")
     options = []
     for name, option in declared.items():
         kind = option["type"]
@@ -216,18 +289,18 @@ def build_options(
             raise NotImplementedError(f"option type {kind} is not emulated by the stand-in")
         if name not in values:
             if option.get("required") and focused is None:
-                raise InteractionRefused(f"/{command['name']} needs its required option {name!r}")
+                raise InteractionRefused(f"/{command_name} needs its required option {name!r}")
             continue
         value = values[name]
         if name == focused:
             if not option.get("autocomplete"):
-                raise InteractionRefused(
-                    f"option {name!r} of /{command['name']} has no autocomplete"
-                )
+                raise InteractionRefused(f"option {name!r} of /{command_name} has no autocomplete")
             options.append({"name": name, "type": kind, "value": str(value), "focused": True})
             continue
+        if kind == ATTACHMENT and value not in attachments:
+            raise InteractionRefused(f"option {name!r} of /{command_name} needs an uploaded file")
         if check_values:
-            _check_value(command["name"], option, value)
+            _check_value(command_name, option, value)
         options.append({"name": name, "type": kind, "value": value})
     if focused is not None and focused not in values:
         raise InteractionRefused(f"the focused option {focused!r} needs the text typed so far")
@@ -277,11 +350,14 @@ def check_availability(
         )
 
 
-def command_data(command: Json, options: list[Json]) -> Json:
-    """The `data` of a slash command or autocomplete interaction for `command` with `options`."""
+def command_data(command: Json, options: list[Json], resolved: Json | None = None) -> Json:
+    """The `data` of a slash command or autocomplete interaction for `command` with `options`,
+    and the objects its options name (`resolved`: uploaded files) when there are any."""
     data: Json = {"id": command["id"], "name": command["name"], "type": 1, "options": options}
     if "guild_id" in command:
         data["guild_id"] = command["guild_id"]
+    if resolved:
+        data["resolved"] = resolved
     return data
 
 
@@ -313,7 +389,7 @@ def interaction_payload(world: World, interaction: Interaction, data: Json) -> J
             "authorizing_integration_owners": {"0": "0"},
             "context": 1,
         }
-    guild = world.guild
+    guild = world.guild_of(channel)
     member = guild.member(interaction.user.id)
     permissions = str(guild.permissions_of(member))
     return {

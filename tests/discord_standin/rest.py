@@ -4,7 +4,8 @@ Every request is recorded. Responses are exactly what discord.py parses: JSON bo
 bare `application/json` content type, and Discord's own error codes where Discord refuses
 (a second interaction callback, a follow-up before the callback, a message over 2000
 characters, a reply to a message that does not exist, a request without the bot token, a
-button without a custom_id, a file over the upload limit, a second thread from one message).
+button without a custom_id, a file over the upload limit, a second thread from one message, a
+modal that breaks modals.py's rules or answers an interaction that cannot take one).
 Message bodies may come as JSON or, with files, as multipart/form-data (see files.py); either
 way the request is recorded with its JSON. Tests can make the next requests on a route fail, be
 rate limited or wait (see faults.py). Successful responses carry no X-RateLimit headers, so
@@ -28,7 +29,6 @@ from aiohttp import web
 from .components import BUTTON, component_problems, stored_components, walk
 from .errors import (
     DiscordError,
-    NotEmulated,
     Path,
     form_error,
     invalid_form,
@@ -40,10 +40,12 @@ from .gateway import Gateway
 from .interactions import (
     AUTOCOMPLETE,
     MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
     CommandStore,
     Interaction,
     command_problems,
 )
+from .modals import modal_problems, stored_modal
 from .recording import Record
 from .world import (
     HAS_THREAD,
@@ -273,7 +275,7 @@ class RestApi:
         if int(request.match_info["app"]) != self.world.application_id:
             raise DiscordError(403, 50001, "Missing Access")
         guild = request.match_info.get("guild")
-        if guild is not None and int(guild) != self.world.guild.id:
+        if guild is not None and int(guild) not in {g.id for g in self.world.guilds}:
             raise DiscordError(403, 50001, "Missing Access")
         return None if guild is None else int(guild)
 
@@ -290,16 +292,7 @@ class RestApi:
         body = self._body(request)
         payload = body.json or {}
         kind, data = payload.get("type"), payload.get("data") or {}
-        if kind == 9 and interaction.type != AUTOCOMPLETE:
-            raise NotEmulated("modal responses (interaction callback type 9)")
-        allowed = (
-            {8}
-            if interaction.type == AUTOCOMPLETE
-            else {4, 5, 6, 7}
-            if interaction.type == MESSAGE_COMPONENT
-            else {4, 5}
-        )
-        if kind not in allowed:
+        if kind not in _allowed_responses(interaction):
             raise invalid_form(
                 "type",
                 "INTERACTION_RESPONSE_TYPE_INVALID",
@@ -307,6 +300,11 @@ class RestApi:
             )
         if kind == 8:
             interaction.choices = _checked_choices(data.get("choices"))
+        elif kind == 9:
+            problems = modal_problems(data)
+            if problems:
+                raise DiscordError(400, 50035, "Invalid Form Body", problems)
+            interaction.modal = stored_modal(data)
         elif kind in (4, 5):
             await self._respond_with_message(interaction, kind, data, body.uploads)
         else:
@@ -463,7 +461,9 @@ class RestApi:
             "id": str(interaction.id),
             "type": interaction.type,
             "user": interaction.user.payload(),
-            "authorizing_integration_owners": {"0": str(self.world.guild.id)},
+            "authorizing_integration_owners": {
+                "0": "0" if interaction.channel.is_dm else str(interaction.channel.guild_id)
+            },
         }
         extra: Json = {}
         message_type = DEFAULT_MESSAGE if followup else CHAT_INPUT_COMMAND_MESSAGE
@@ -590,7 +590,7 @@ class RestApi:
         parent = self.world.channel(int(starter["channel_id"]))
         if parent.is_dm or isinstance(parent, Thread):
             return WRONG_CHANNEL_TYPE
-        if any(thread.id == int(starter["id"]) for thread in self.world.guild.threads):
+        if any(thread.id == int(starter["id"]) for thread in self.world.guild_of(parent).threads):
             return THREAD_EXISTS
         return None
 
@@ -609,7 +609,7 @@ class RestApi:
             auto_archive_duration=auto_archive,
             member_ids={owner.id},
         )
-        self.world.guild.threads.append(thread)
+        self.world.guild_of(parent).threads.append(thread)
         await self.gateway.dispatch("THREAD_CREATE", {**thread.payload(), "newly_created": True})
         updated = {**starter, "flags": starter["flags"] | HAS_THREAD, "thread": thread.payload()}
         self.known_messages[thread.id] = updated
@@ -672,25 +672,33 @@ class RestApi:
         ]
 
     def _store(self, message: Json, upload: Upload, entry: Json, *, ephemeral: bool) -> Json:
-        """Keep an uploaded file and describe it as Discord's attachment object does."""
-        attachment_id = self.world.snowflakes.next()
+        """Keep a file the bot uploaded with a message and describe it as Discord does."""
         filename = entry.get("filename") or upload.filename
+        described = self.keep_file(
+            int(message["channel_id"]), filename, upload.data, ephemeral=ephemeral
+        )
+        if entry.get("description"):
+            described["description"] = entry["description"]
+        return described
+
+    def keep_file(self, channel_id: int, filename: str, data: bytes, *, ephemeral: bool) -> Json:
+        """Keep a file, served at its CDN url, and describe it as Discord's attachment object
+        does (a file attached to a slash command, or on an ephemeral message, is ephemeral)."""
+        attachment_id = self.world.snowflakes.next()
         content_type = detected_type(filename)
-        url = f"{self.cdn_base}{CDN_PREFIX}/{message['channel_id']}/{attachment_id}/{filename}"
+        url = f"{self.cdn_base}{CDN_PREFIX}/{channel_id}/{attachment_id}/{filename}"
         described: Json = {
             "id": str(attachment_id),
             "filename": filename,
-            "size": len(upload.data),
+            "size": len(data),
             "url": url,
             "proxy_url": url,
         }
         if content_type is not None:
             described["content_type"] = content_type
-        if entry.get("description"):
-            described["description"] = entry["description"]
         if ephemeral:
             described["ephemeral"] = True
-        self.files[attachment_id] = Attachment(filename, content_type, upload.data, attachment_id)
+        self.files[attachment_id] = Attachment(filename, content_type, data, attachment_id)
         return described
 
     # --- publishing ---------------------------------------------------------------------------
@@ -734,7 +742,10 @@ class RestApi:
         users, roles, everyone = _pings(
             message["content"], body.get("allowed_mentions"), replied_author
         )
-        known_users = {m.user.id: m for m in self.world.guild.members}
+        guild = (
+            None if "guild_id" not in message else self.world.guild_by_id(int(message["guild_id"]))
+        )
+        known_users = {m.user.id: m for m in (guild or self.world.guild).members}
         message["mentions"] = [
             {**known_users[u].user.payload(), "member": known_users[u].payload(with_user=False)}
             for u in sorted(users)
@@ -835,6 +846,19 @@ def _is_empty(message: Json) -> bool:
         and not loading
         and not any(message.get(k) for k in _MESSAGE_PARTS)
     )
+
+
+def _allowed_responses(interaction: Interaction) -> set[int]:
+    """The callback types Discord takes as the first response to an interaction: choices for
+    autocomplete; a message, deferred or not, for anything else; an update of the clicked
+    message for a click, or for a modal a click opened; a modal only for a command or click."""
+    if interaction.type == AUTOCOMPLETE:
+        return {8}
+    if interaction.type == MESSAGE_COMPONENT:
+        return {4, 5, 6, 7, 9}
+    if interaction.type == MODAL_SUBMIT:
+        return {4, 5, 6, 7} if interaction.message is not None else {4, 5}
+    return {4, 5, 9}
 
 
 def _checked_choices(choices: object) -> list[Json]:

@@ -12,12 +12,13 @@ from aiohttp import web
 
 from .components import BUTTON, find_button, walk
 from .faults import Fault
-from .files import MAX_REQUEST_BYTES
+from .files import MAX_REQUEST_BYTES, UPLOAD_LIMIT, AttachedFile
 from .gateway import Frame, Gateway
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
     ActionRefused,
     Interaction,
     InteractionRefused,
@@ -27,6 +28,7 @@ from .interactions import (
     interaction_payload,
     new_interaction,
 )
+from .modals import SubmissionRefused, submission_components
 from .recording import Record
 from .rest import (
     DEFAULT_MESSAGE,
@@ -46,10 +48,11 @@ MessageRef = Json | BotMessage
 class DiscordStandIn:
     """A local Discord for one bot: point discord.py at `api_base` and `gateway_url`.
 
-    Tests act as the people in `world` (post and reply to messages, use slash commands, click
-    the bot's buttons, start threads), steer the gateway (drop the connection, ask for a
-    reconnect), make Discord fail, throttle or stall (the `*_next` methods) and wait for what
-    the bot did through `requests`, `messages` and `frames`.
+    Tests act as the people in `world` (post and reply to messages, use slash commands with
+    options and files, click the bot's buttons, fill in its modals, start threads), steer the
+    gateway (drop the connection, ask for a reconnect), make Discord fail, throttle or stall
+    (the `*_next` methods) and wait for what the bot did through `requests`, `messages` and
+    `frames`.
     """
 
     def __init__(
@@ -254,7 +257,7 @@ class DiscordStandIn:
                 raise InteractionRefused(f"{label} is in someone else's DM with the bot")
         else:
             try:
-                self.world.guild.member(user.id)
+                self.world.guild_of(where).member(user.id)
             except KeyError:
                 raise InteractionRefused(f"{user.username} is not in the server") from None
         button = find_button(current.get("components") or [], custom_id)
@@ -303,6 +306,9 @@ class DiscordStandIn:
         unchecked: bool = False,
     ) -> Interaction:
         """`user` runs `/name` with `options`; InteractionRefused if Discord would not send it.
+
+        `name` may name a subcommand after its command ("article add"). An attachment option
+        takes an `AttachedFile`: Discord keeps the file where the bot can download it.
 
         `granted_by_override` acts as a server admin's per-command override in Server Settings >
         Integrations, which lets a member run a command despite its default_member_permissions.
@@ -359,25 +365,103 @@ class DiscordStandIn:
         unchecked: bool = False,
     ) -> Interaction:
         channel = self._channel(channel_ref)
-        command = self.rest.commands.find(name, channel)
-        permissions = (
-            0
-            if channel.is_dm
-            else self.world.guild.permissions_of(self.world.guild.member(user.id))
-        )
+        command_name, _, subcommand = name.partition(" ")
+        command = self.rest.commands.find(command_name, channel)
+        if channel.is_dm:
+            permissions = 0
+        else:
+            guild = self.world.guild_of(channel)
+            try:
+                permissions = guild.permissions_of(guild.member(user.id))
+            except KeyError:
+                raise InteractionRefused(f"{user.username} is not in {guild.name}") from None
         if not unchecked:
             check_availability(
                 command, channel, permissions, granted_by_override=granted_by_override
             )
-        built = build_options(command, options, focused=focused, check_values=not unchecked)
+        values, attachments = self._attach(channel, options)
+        built = build_options(
+            command,
+            values,
+            subcommand=subcommand or None,
+            focused=focused,
+            check_values=not unchecked,
+            attachments=attachments,
+        )
         interaction = new_interaction(
             self.world, kind, name, user, channel, asyncio.get_running_loop().time()
         )
         self.rest.interactions[interaction.id] = interaction
         self._require_session()
+        resolved = {"attachments": attachments} if attachments else None
         await self.gateway.dispatch(
             "INTERACTION_CREATE",
-            interaction_payload(self.world, interaction, command_data(command, built)),
+            interaction_payload(self.world, interaction, command_data(command, built, resolved)),
+        )
+        return interaction
+
+    def _attach(
+        self, channel: Channel, options: Mapping[str, object]
+    ) -> tuple[dict[str, object], dict[str, Json]]:
+        """The option values with each attached file replaced by its attachment id, and the
+        attachments as `data.resolved` holds them; InteractionRefused for a file the client
+        would not upload."""
+        values: dict[str, object] = {}
+        attachments: dict[str, Json] = {}
+        for name, value in options.items():
+            if not isinstance(value, AttachedFile):
+                values[name] = value
+                continue
+            if len(value.data) > UPLOAD_LIMIT:
+                raise InteractionRefused(
+                    f"{value.filename} is {len(value.data)} bytes, over the upload limit"
+                )
+            described = self.rest.keep_file(channel.id, value.filename, value.data, ephemeral=True)
+            values[name] = described["id"]
+            attachments[described["id"]] = described
+        return values, attachments
+
+    async def wait_for_modal(self, interaction: Interaction, *, timeout: float = 5.0) -> Json:
+        """The modal the bot answered an interaction with (callback type 9), as Discord keeps
+        it while the person fills it in."""
+        await self.wait_for_request(
+            "POST",
+            rf"/interactions/{interaction.id}/[^/]+/callback",
+            where=lambda r: r.status < 300,
+            timeout=timeout,
+        )
+        if interaction.modal is None:
+            raise AssertionError(f"interaction {interaction.id} was not answered with a modal")
+        return interaction.modal
+
+    async def submit_modal(
+        self, user: User, opened_by: Interaction, values: Mapping[str, str]
+    ) -> Interaction:
+        """`user` fills the modal the bot showed in answer to `opened_by` with `values` (by text
+        input custom_id; an input left out keeps its default) and submits it: a MODAL_SUBMIT
+        interaction. InteractionRefused where the client would not let them: a modal shown to
+        someone else, one already submitted, a required input left empty, a value too long."""
+        modal = opened_by.modal
+        if modal is None:
+            raise InteractionRefused(f"interaction {opened_by.id} opened no modal")
+        if opened_by.user.id != user.id:
+            raise InteractionRefused(f"only {opened_by.user.username} sees that modal")
+        if opened_by.modal_submitted:
+            raise InteractionRefused("that modal was submitted already: it is closed")
+        try:
+            components = submission_components(modal, values)
+        except SubmissionRefused as refusal:
+            raise InteractionRefused(str(refusal)) from None
+        opened_by.modal_submitted = True
+        interaction = new_interaction(
+            self.world, MODAL_SUBMIT, "", user, opened_by.channel, asyncio.get_running_loop().time()
+        )
+        interaction.message, interaction.custom_id = opened_by.message, modal["custom_id"]
+        self.rest.interactions[interaction.id] = interaction
+        self._require_session()
+        data = {"custom_id": modal["custom_id"], "components": components}
+        await self.gateway.dispatch(
+            "INTERACTION_CREATE", interaction_payload(self.world, interaction, data)
         )
         return interaction
 

@@ -1,4 +1,6 @@
-"""The small Discord world the stand-in serves: one bot, its application, users and guilds.
+"""The small Discord world the stand-in serves: one bot, its application, users and guilds (one
+at first; `add_guild` adds more, each with its own roles, members, channels and threads, and a
+user may be a member of several).
 
 Every payload builder here returns the JSON shape Discord API v10 sends, so discord.py parses
 it exactly as it parses the real thing. Ids are real snowflakes, so `created_at` works too.
@@ -257,6 +259,20 @@ class Guild:
     channels: list[Channel] = field(default_factory=list)
     threads: list[Thread] = field(default_factory=list)
 
+    def channel(self, name: str) -> Channel:
+        """This guild's text channel called `name`."""
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        raise KeyError(f"guild {self.name} has no channel {name!r}")
+
+    def role(self, name: str) -> Role:
+        """This guild's role called `name`."""
+        for role in self.roles:
+            if role.name == name:
+                return role
+        raise KeyError(f"guild {self.name} has no role named {name!r}")
+
     def member(self, user_id: int) -> Member:
         """The membership of `user_id`; a KeyError names who is missing."""
         for member in self.members:
@@ -334,14 +350,15 @@ class Guild:
 
 @dataclass
 class World:
-    """Everything the stand-in knows: the bot, its application, people and one guild."""
+    """Everything the stand-in knows: the bot, its application, people and the guilds the bot
+    is in (`guild` is the first)."""
 
     snowflakes: Snowflakes
     token: str
     bot: User
     owner: User
     application_id: int
-    guild: Guild
+    guilds: list[Guild]
     dm_channels: dict[int, Channel] = field(default_factory=dict)  # by recipient user id
 
     @classmethod
@@ -350,51 +367,88 @@ class World:
         ids = Snowflakes()
         bot = User(ids.next(), "articlebot", bot=True)
         owner = User(ids.next(), "owner")
+        world = cls(
+            snowflakes=ids, token=token, bot=bot, owner=owner, application_id=bot.id, guilds=[]
+        )
+        world.add_guild("Newsroom")
+        return world
+
+    @property
+    def guild(self) -> Guild:
+        """The first guild, where people, roles and channels go unless told otherwise."""
+        return self.guilds[0]
+
+    def add_guild(self, name: str) -> Guild:
+        """Another guild with the bot in it, shaped like the first: @everyone, a Moderator role
+        (Manage Server), the owner, and channels "general" and "ask". Add it before the bot
+        connects: it arrives with the other guilds' GUILD_CREATE."""
+        ids = self.snowflakes
         guild_id = ids.next()
         guild = Guild(
             id=guild_id,
-            name="Newsroom",
-            owner_id=owner.id,
+            name=name,
+            owner_id=self.owner.id,
             roles=[
                 Role(guild_id, "@everyone", EVERYONE_PERMISSIONS, position=0),
                 Role(ids.next(), "Moderator", EVERYONE_PERMISSIONS | MANAGE_GUILD, position=1),
             ],
-            members=[Member(bot), Member(owner)],
+            members=[Member(self.bot), Member(self.owner)],
             channels=[
                 Channel(ids.next(), "general", guild_id),
                 Channel(ids.next(), "ask", guild_id, 1),
             ],
         )
-        return cls(
-            snowflakes=ids, token=token, bot=bot, owner=owner, application_id=bot.id, guild=guild
-        )
+        self.guilds.append(guild)
+        return guild
 
-    def add_member(self, username: str, *, roles: tuple[str, ...] = (), bot: bool = False) -> User:
-        """A new person (or another bot) in the guild holding the named roles."""
-        role_ids = [self.role(name).id for name in roles]
+    def add_member(
+        self,
+        username: str,
+        *,
+        roles: tuple[str, ...] = (),
+        bot: bool = False,
+        guild: Guild | None = None,
+    ) -> User:
+        """A new person (or another bot) in a guild (the first by default) holding the named
+        roles of that guild."""
+        guild = guild or self.guild
+        role_ids = [guild.role(name).id for name in roles]
         user = User(self.snowflakes.next(), username, bot=bot)
-        self.guild.members.append(Member(user, role_ids))
+        guild.members.append(Member(user, role_ids))
         return user
 
-    def add_role(self, name: str, permissions: int = EVERYONE_PERMISSIONS) -> Role:
+    def add_role(
+        self, name: str, permissions: int = EVERYONE_PERMISSIONS, *, guild: Guild | None = None
+    ) -> Role:
         """A new guild role; add it before the bot connects, as no GUILD_ROLE_CREATE is sent."""
-        role = Role(self.snowflakes.next(), name, permissions, position=len(self.guild.roles))
-        self.guild.roles.append(role)
+        guild = guild or self.guild
+        role = Role(self.snowflakes.next(), name, permissions, position=len(guild.roles))
+        guild.roles.append(role)
         return role
 
     def role(self, name: str) -> Role:
-        """The guild role called `name`."""
-        for role in self.guild.roles:
-            if role.name == name:
-                return role
-        raise KeyError(f"no role named {name!r}")
+        """The first guild's role called `name`."""
+        return self.guild.role(name)
 
     def channel(self, name_or_id: str | int) -> Channel:
-        """A guild channel or thread by name or id, or a DM channel by id."""
-        for channel in [*self.guild.channels, *self.guild.threads, *self.dm_channels.values()]:
+        """A guild channel or thread by id, or by name (the first guild's first), or a DM
+        channel by id."""
+        everywhere = [c for g in self.guilds for c in [*g.channels, *g.threads]]
+        for channel in [*everywhere, *self.dm_channels.values()]:
             if name_or_id in (channel.name, channel.id):
                 return channel
         raise KeyError(f"no channel {name_or_id!r}")
+
+    def guild_of(self, channel: Channel) -> Guild:
+        """The guild a guild channel or thread is in."""
+        return self.guild_by_id(channel.guild_id)
+
+    def guild_by_id(self, guild_id: int | None) -> Guild:
+        """The guild with this id; KeyError when the bot is in no such guild."""
+        for guild in self.guilds:
+            if guild.id == guild_id:
+                return guild
+        raise KeyError(f"the bot is in no guild {guild_id!r}")
 
     def dm_channel(self, user: User) -> Channel:
         """The direct-message channel between `user` and the bot, opened on first use."""
@@ -403,8 +457,13 @@ class World:
         return self.dm_channels[user.id]
 
     def user(self, user_id: int) -> User:
-        """A known user by id."""
-        return self.guild.member(user_id).user
+        """A known user by id, a member of any guild."""
+        for guild in self.guilds:
+            try:
+                return guild.member(user_id).user
+            except KeyError:
+                continue
+        raise KeyError(f"user {user_id} is in no guild")
 
     def application_payload(self, flags: int) -> Json:
         """`GET /oauth2/applications/@me`: the bot's application, owned by `owner`."""
@@ -443,7 +502,8 @@ class World:
         extra: Json | None = None,
     ) -> Json:
         """A message as MESSAGE_CREATE and REST return it, mentions parsed from the content."""
-        mentioned = [self.mention(int(uid)) for uid in _MENTION.findall(content)]
+        guild = None if channel.is_dm else self.guild_of(channel)
+        mentioned = [self.mention(int(uid), guild) for uid in _MENTION.findall(content)]
         data: Json = {
             "id": str(self.snowflakes.next()),
             "channel_id": str(channel.id),
@@ -462,17 +522,17 @@ class World:
             "flags": 0,
             "components": [],
         }
-        if not channel.is_dm:
-            data["guild_id"] = str(self.guild.id)
-            data["member"] = self.guild.member(author.id).payload(with_user=False)
+        if guild is not None:
+            data["guild_id"] = str(guild.id)
+            data["member"] = guild.member(author.id).payload(with_user=False)
         data.update(extra or {})
         return data
 
-    def mention(self, user_id: int) -> Json | None:
-        """A user as a message's `mentions` lists them, with their guild member; None for a
-        user Discord cannot resolve, which it leaves out."""
+    def mention(self, user_id: int, guild: Guild | None = None) -> Json | None:
+        """A user as a message's `mentions` lists them, with their member of `guild` (the first
+        by default); None for a user Discord cannot resolve there, which it leaves out."""
         try:
-            member = self.guild.member(user_id)
+            member = (guild or self.guild).member(user_id)
         except KeyError:
             return None
         return {**member.user.payload(), "member": member.payload(with_user=False)}
