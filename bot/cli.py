@@ -11,16 +11,32 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings, SettingsError, days, load_settings
-from bot.engine import ArticleInfo, Citation, Engine, EngineError, FollowUp, Reply
+from bot.engine import (
+    Article,
+    ArticleInfo,
+    Citation,
+    CorpusError,
+    Engine,
+    EngineError,
+    FollowUp,
+    Reply,
+)
+from bot.engine.bookcase import Bookcase
+from bot.engine.corpus import load_corpus
+from bot.engine.models import SERVER_SHELF
+from bot.engine.shelf import ShelfRefused
 from bot.engine.summarizer import LENGTHS
 from bot.insights import insights_csv, read_insights, render_insights
+from bot.shelves import ShelfLimits, Shelves
 from bot.storage import StorageError, storage_for
 
 log = logging.getLogger(__name__)
@@ -106,8 +122,29 @@ def load_engine(settings: Settings) -> Engine:
     )
 
 
-def command_ask(settings: Settings, args: argparse.Namespace) -> int:
+def open_shelves(settings: Settings) -> Shelves:
+    """The servers' own shelves the settings describe (close `.storage` when done)."""
+    limits = ShelfLimits(settings.server_article_limit, settings.article_adds_per_minute)
+    return Shelves(settings.data_dir, storage_for(settings), limits)
+
+
+def load_bookcase(settings: Settings, server: int | None) -> Engine | Bookcase:
+    """The shared engine, or what a server's questions are answered from when one is named."""
     engine = load_engine(settings)
+    return engine if server is None else server_bookcase(settings, engine, server)
+
+
+def server_bookcase(settings: Settings, engine: Engine, server: int) -> Bookcase:
+    """What a server's questions are answered from: `engine` and the server's own articles."""
+    shelves = open_shelves(settings)
+    try:
+        return shelves.bookcase(engine, server)
+    finally:
+        shelves.storage.close()
+
+
+def command_ask(settings: Settings, args: argparse.Namespace) -> int:
+    engine = load_bookcase(settings, args.server)
     follows = None
     if args.follows is not None:
         follows = FollowUp.after(args.follows, engine.ask(args.follows))
@@ -118,7 +155,7 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_summary(settings: Settings, args: argparse.Namespace) -> int:
-    engine = load_engine(settings)
+    engine = load_bookcase(settings, args.server)
     article = engine.choose_article(args.article)
     reply = engine.summarize(article.id, args.length, args.topic)
     print(summary_json(article.id, reply) if args.json else reply.text)
@@ -126,20 +163,28 @@ def command_summary(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_list(settings: Settings, args: argparse.Namespace) -> int:
-    engine = load_engine(settings)
-    articles = engine.articles()
+    articles = load_bookcase(settings, args.server).articles()
     if args.json:
         for info in articles:
             print(article_json(info))
         return 0
-    rows = [("ID", "DATE", "PARAGRAPHS", "TITLE")] + [
-        (a.id, a.published or "-", str(a.paragraphs), a.title) for a in articles
-    ]
-    id_width = max(len(row[0]) for row in rows)
-    date_width = max(len(row[1]) for row in rows)
-    for id_, date, paragraphs, title in rows:
-        print(f"{id_:{id_width}}  {date:{date_width}}  {paragraphs:>10}  {title}")
+    print_table(
+        ("ID", "DATE", "PARAGRAPHS", "TITLE"),
+        [(a.id, a.published or "-", str(a.paragraphs), a.title) for a in articles],
+    )
     return 0
+
+
+def print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell; numbers (the PARAGRAPHS column) to the right."""
+    table = [header, *rows]
+    widths = [max(len(row[n]) for row in table) for n in range(len(header) - 1)]
+    for row in table:
+        cells = [
+            cell.rjust(width) if name == "PARAGRAPHS" else cell.ljust(width)
+            for cell, width, name in zip(row, widths, header, strict=False)
+        ]
+        print("  ".join([*cells, row[-1]]))
 
 
 def command_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -177,7 +222,31 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         storage.close()
+    check_shelves(settings, engine)
     return 0
+
+
+def check_shelves(settings: Settings, engine: Engine) -> None:
+    """Load every server's own shelf as the bot would, and say what each holds and what is
+    wrong with it."""
+    shelves = open_shelves(settings)
+    try:
+        guild_ids = shelves.guild_ids()
+        print(f"shelves: {len(guild_ids)} server(s) with articles of their own in {shelves.folder}")
+        for guild_id in guild_ids:
+            shelf = shelves.shelf(guild_id)
+            try:
+                corpus = load_corpus(shelf.folder)
+                articles, warnings = len(corpus.articles), corpus.warnings
+            except CorpusError as error:  # none of its files loads
+                articles, warnings = 0, error.warnings
+            print(f"  server {guild_id}: {articles} article(s), {len(warnings)} warning(s)")
+            for warning in warnings:
+                print(f"    {engine.describe(warning)}")
+            for leftover in shelf.leftovers():
+                print(f"    {leftover.name}: left by an add that never finished; delete it")
+    finally:
+        shelves.storage.close()
 
 
 def command_chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -204,10 +273,18 @@ def command_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 def command_insights(settings: Settings, args: argparse.Namespace) -> int:
     engine = load_engine(settings)
+    current = None
+    if args.server is not None:
+        bookcase = server_bookcase(settings, engine, args.server)
+
+        def current(guild_id: int | None, article_id: str) -> Article | None:
+            # Only that server's replies are read: its articles are the ones they cited.
+            return bookcase.article(article_id)
+
     storage = storage_for(settings)
     try:
         # Only reads: a read-only copy of the database, or one the bot holds busy, will do.
-        insights = read_insights(storage, args.since, time.time())
+        insights = read_insights(storage, args.since, time.time(), args.server, current)
     except StorageError as error:
         print(
             f"articlebot: the records cannot be read ({error.problem}): {error.detail}",
@@ -233,6 +310,84 @@ def command_forget(settings: Settings, args: argparse.Namespace) -> int:
         storage.close()
     print(f"deleted {deleted} record(s) of user {args.user_id}")
     return 0
+
+
+def command_shelf(settings: Settings, args: argparse.Namespace) -> int:
+    shelves = open_shelves(settings)
+    try:
+        if args.shelf_command == "list" and args.server is None:
+            rows = [(str(g), str(len(shelves.shelf(g).names()))) for g in shelves.guild_ids()]
+            print_table(("SERVER", "ARTICLES"), rows)
+            return 0
+        engine = load_engine(settings)
+        if args.shelf_command == "list":
+            listing = shelves.listing(engine, args.server)
+            if args.json:
+                for entry in listing:
+                    print(article_json(entry.info))
+                return 0
+            print_table(
+                ("ID", "ADDED", "DATE", "TITLE"),
+                [
+                    (e.info.id, _utc_date(e.added_at), e.info.published or "-", e.info.title)
+                    for e in listing
+                ],
+            )
+            return 0
+        if args.shelf_command == "export":
+            return export_shelf(shelves, args.server, args.folder)
+        return remove_from_shelf(shelves, engine, args.server, args.article, args.all)
+    except StorageError as error:
+        print(
+            f"articlebot: the records cannot be used ({error.problem}): {error.detail}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        shelves.storage.close()
+
+
+def export_shelf(shelves: Shelves, server: int, folder: Path) -> int:
+    """Copy a server's article files into `folder`, as a corpus folder would hold them."""
+    shelf = shelves.shelf(server)
+    names = shelf.names()
+    if not names:
+        print(f"articlebot: server {server} has no articles of its own", file=sys.stderr)
+        return 1
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        source = shelf.path_of(f"{SERVER_SHELF}/{name}")
+        assert source is not None
+        shutil.copy2(source, folder / source.name)
+    print(f"exported {len(names)} article(s) of server {server} to {folder}")
+    return 0
+
+
+def remove_from_shelf(
+    shelves: Shelves, engine: Engine, server: int, article_ids: list[str], everything: bool
+) -> int:
+    """Take articles off a server's shelf as the operator, recorded as any change is."""
+    if everything:
+        article_ids = [info.id for info in shelves.bookcase(engine, server).own_articles()]
+    if not article_ids:
+        print("articlebot: name the articles to remove, or --all", file=sys.stderr)
+        return 2
+    status = 0
+    for article_id in article_ids:
+        try:
+            outcome = shelves.remove(engine, server, article_id, None)
+        except ShelfRefused as refused:
+            print(f"articlebot: {article_id} not removed: {refused}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"removed {outcome.article_id} ({outcome.title}) from server {server}")
+    return status
+
+
+def _utc_date(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def command_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -270,6 +425,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "chat": command_chat,
     "insights": command_insights,
     "forget": command_forget,
+    "shelf": command_shelf,
     "run": command_run,
     "invite": command_invite,
 }
@@ -288,8 +444,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the corpus folder (default: CORPUS_DIR from the environment or .env, else ./corpus)",
     )
+    server = argparse.ArgumentParser(add_help=False)
+    server.add_argument(
+        "--server",
+        type=int,
+        metavar="SERVER_ID",
+        help="answer as in this Discord server: the shared articles and the server's own",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    ask = sub.add_parser("ask", parents=[corpus], help="answer questions and exit")
+    ask = sub.add_parser("ask", parents=[corpus, server], help="answer questions and exit")
     ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
     ask.add_argument(
         "--follows",
@@ -298,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question", nargs="+", help="a question (quote it)")
     summary = sub.add_parser(
-        "summary", parents=[corpus], help="summarize an article in its own sentences and exit"
+        "summary",
+        parents=[corpus, server],
+        help="summarize an article in its own sentences and exit",
     )
     summary.add_argument(
         "--article", metavar="ID", help="id or title of the article (default: the newest)"
@@ -311,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("--topic", metavar="TEXT", help="only what the article says about this")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
-    listing = sub.add_parser("list", parents=[corpus], help="list the articles and exit")
+    listing = sub.add_parser("list", parents=[corpus, server], help="list the articles and exit")
     listing.add_argument("--json", action="store_true", help="one JSON object per article per line")
     sub.add_parser(
         "check", parents=[corpus], help="validate the corpus and templates, and say what loaded"
@@ -330,8 +495,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="days to look back (default 7)",
     )
     insights.add_argument("--csv", type=Path, metavar="FILE", help="also write the full lists")
+    insights.add_argument(
+        "--server",
+        type=int,
+        metavar="SERVER_ID",
+        help="only one Discord server's records, its answers about since changed text as stale",
+    )
     forget = sub.add_parser("forget", help="delete every record of one person (their request)")
     forget.add_argument("user_id", type=int, help="the person's Discord user id")
+    shelf = sub.add_parser(
+        "shelf", help="servers' own articles, added by their moderators: list, export, remove"
+    )
+    shelf_sub = shelf.add_subparsers(dest="shelf_command", required=True, metavar="ACTION")
+    shelf_list = shelf_sub.add_parser(
+        "list", parents=[corpus], help="the servers with articles of their own, or one's articles"
+    )
+    shelf_list.add_argument("server", type=int, nargs="?", help="a server id (Discord guild id)")
+    shelf_list.add_argument("--json", action="store_true", help="one JSON object per article")
+    shelf_export = shelf_sub.add_parser(
+        "export", parents=[corpus], help="copy a server's article files into a folder"
+    )
+    shelf_export.add_argument("server", type=int, help="a server id (Discord guild id)")
+    shelf_export.add_argument("folder", type=Path, help="where to copy them (created if needed)")
+    shelf_remove = shelf_sub.add_parser(
+        "remove", parents=[corpus], help="take articles off a server's shelf, recorded as yours"
+    )
+    shelf_remove.add_argument("server", type=int, help="a server id (Discord guild id)")
+    shelf_remove.add_argument("article", nargs="*", help="article ids (server/...)")
+    shelf_remove.add_argument("--all", action="store_true", help="every article of the server")
     sub.add_parser("run", parents=[corpus], help="run the Discord bot")
     invite = sub.add_parser("invite", help="print the link that adds the bot to a server")
     invite.add_argument(

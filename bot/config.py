@@ -34,6 +34,8 @@ class Settings:
     data_dir: Path = Path("data")
     database_url: str | None = field(default=None, repr=False)  # may hold a password
     retention_days: float = 90.0
+    server_article_limit: int = 50  # articles one server's moderators may have on its shelf
+    article_adds_per_minute: int = 5  # articles one server may add (or replace) per minute
 
 
 def _environment(env_file: Path | None) -> dict[str, str]:
@@ -62,6 +64,17 @@ def _number(name: str, raw: str) -> float:
         raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
     if value < 0:
         raise SettingsError(f"{name} cannot be negative, got {raw!r}")
+    return value
+
+
+def _count(name: str, raw: str) -> int:
+    """A whole number of at least 1 from a setting; SettingsError names it if not."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {raw!r}")
     return value
 
 
@@ -111,6 +124,12 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         "data_dir": Path(env.get("DATA_DIR", "").strip() or "data"),
         "database_url": _database_url(env.get("DATABASE_URL", "").strip()),
         "retention_days": days("RETENTION_DAYS", env.get("RETENTION_DAYS", "").strip() or "90"),
+        "server_article_limit": _count(
+            "SERVER_ARTICLE_LIMIT", env.get("SERVER_ARTICLE_LIMIT", "").strip() or "50"
+        ),
+        "article_adds_per_minute": _count(
+            "ARTICLE_ADDS_PER_MINUTE", env.get("ARTICLE_ADDS_PER_MINUTE", "").strip() or "5"
+        ),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]
