@@ -258,7 +258,13 @@ class Shelves:
         """Read a server's shelf from disk again (its unchanged files are not parsed again)."""
         before = self._loaded.get(guild_id)
         cache = before.cache if before is not None else ArticleCache()
-        loaded = _Loaded(version, self.shelf(guild_id).load(shared.prompts, cache), cache)
+        try:
+            engine = self.shelf(guild_id).load(shared.prompts, cache)
+        except OSError as error:
+            # Answering goes on from the shared shelf; the next question tries again.
+            log.error("shelf of server %d cannot be read: %s", guild_id, error)
+            return _Loaded(version, None, cache)
+        loaded = _Loaded(version, engine, cache)
         self._loaded[guild_id] = loaded
         return loaded
 

@@ -20,9 +20,11 @@ from bot.discord.questions import Questions
 from bot.discord.records import RecordKeeper
 from bot.discord.responses import NO_PINGS
 from bot.discord.serving import ServingEngine
+from bot.discord.shelving import RemovalButton, ShelfCommands
 from bot.discord.shutdown import InFlight
 from bot.discord.votes import VoteButton
 from bot.engine import Engine
+from bot.shelves import ShelfLimits, Shelves
 from bot.storage import Storage, storage_for
 
 # How often expired records are deleted while the bot runs (also once at start-up).
@@ -69,6 +71,13 @@ class ArticleBot(commands.Bot):
         self.reload_cooldown = Cooldown(settings.reload_cooldown_seconds)
         self.in_flight = InFlight()
         self.records = RecordKeeper(storage if storage is not None else storage_for(settings))
+        # The shelves have their own connections to the same database: they are read on the
+        # answering thread, while the records worker writes.
+        self.shelves = Shelves(
+            settings.data_dir,
+            storage_for(settings),
+            ShelfLimits(settings.server_article_limit, settings.article_adds_per_minute),
+        )
         self.conversations = Conversations()
         self._sweeping: asyncio.Task[None] | None = None
 
@@ -79,7 +88,7 @@ class ArticleBot(commands.Bot):
         settings = self.settings
         await self.records.start()
         self._sweeping = asyncio.create_task(self._sweep_expired(), name="records-retention")
-        self.add_dynamic_items(VoteButton)
+        self.add_dynamic_items(VoteButton, RemovalButton)
         await self.add_cog(
             Questions(
                 self,
@@ -89,16 +98,24 @@ class ArticleBot(commands.Bot):
                 self.in_flight,
                 self.records,
                 self.conversations,
+                self.shelves,
             )
         )
         await self.add_cog(
-            Articles(self.serving, self.question_cooldown, settings.answer_channel_ids)
+            Articles(
+                self.serving, self.shelves, self.question_cooldown, settings.answer_channel_ids
+            )
         )
         await self.add_cog(
             Moderation(
-                self.serving, self.reload_cooldown, settings.moderator_role_ids, self.records
+                self.serving,
+                self.reload_cooldown,
+                settings.moderator_role_ids,
+                self.records,
+                self.shelves,
             )
         )
+        await self.add_cog(ShelfCommands(self.serving, self.shelves, settings.moderator_role_ids))
         if settings.guild_id is not None:
             # Guild commands show up at once: handy while trying the bot on one server.
             guild = discord.Object(settings.guild_id)
@@ -121,6 +138,7 @@ class ArticleBot(commands.Bot):
             self._sweeping.cancel()
         await asyncio.to_thread(self.serving.close)
         await self.records.close()
+        await asyncio.to_thread(self.shelves.storage.close)
 
     async def on_ready(self) -> None:
         """Log who the bot is and what it serves."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 
@@ -13,9 +14,10 @@ from bot.discord.cooldown import Cooldown
 from bot.discord.records import RecordKeeper
 from bot.discord.responses import refuse_while_cooling_down, respond
 from bot.discord.serving import ReloadTimedOut, ServingEngine
-from bot.engine import CorpusError, EngineError, ReloadReport
+from bot.engine import Article, CorpusError, Engine, EngineError, ReloadReport
 from bot.engine.templates import Trusted
 from bot.insights import insights_csv, render_insights
+from bot.shelves import Shelves
 from bot.storage import StorageError
 
 # The longest period /insights looks back over: the records are kept 90 days by default.
@@ -32,6 +34,27 @@ def is_moderator(interaction: discord.Interaction, moderator_role_ids: frozenset
     return isinstance(member, discord.Member) and any(
         role.id in moderator_role_ids for role in member.roles
     )
+
+
+async def refuse_non_moderator(
+    interaction: discord.Interaction,
+    engine: Engine,
+    moderator_role_ids: frozenset[int],
+    command: str,
+) -> bool:
+    """Tell anyone but a moderator in a server, privately, that the command is not theirs;
+    True when refused. default_permissions and guild_only only shape what Discord offers:
+    server admins can grant a command to anyone, so who may use it is decided here, each time."""
+    if interaction.guild_id is None:
+        log.warning("%s refused to %s: not in a server", command, who(interaction))
+        await respond(interaction, engine.render("discord_guild_only"), ephemeral=True)
+        return True
+    if not is_moderator(interaction, moderator_role_ids):
+        log.warning("%s refused to %s: not a moderator", command, who(interaction))
+        text = engine.render("discord_not_moderator", command=command)
+        await respond(interaction, text, ephemeral=True)
+        return True
+    return False
 
 
 def who(interaction: discord.Interaction) -> str:
@@ -64,27 +87,18 @@ class Moderation(commands.Cog):
         cooldown: Cooldown,
         moderator_role_ids: frozenset[int],
         records: RecordKeeper,
+        shelves: Shelves,
     ) -> None:
         self.serving = serving
         self.cooldown = cooldown
         self.moderator_role_ids = moderator_role_ids
         self.records = records
+        self.shelves = shelves
 
     async def _refuse_non_moderator(self, interaction: discord.Interaction, command: str) -> bool:
-        """Tell anyone but a moderator in a server, privately, that the command is not theirs;
-        True when refused. default_permissions and guild_only only shape what Discord offers:
-        server admins can grant a command to anyone, so who may use it is decided here."""
-        engine = self.serving.current
-        if interaction.guild_id is None:
-            log.warning("%s refused to %s: not in a server", command, who(interaction))
-            await respond(interaction, engine.render("discord_guild_only"), ephemeral=True)
-            return True
-        if not is_moderator(interaction, self.moderator_role_ids):
-            log.warning("%s refused to %s: not a moderator", command, who(interaction))
-            text = engine.render("discord_not_moderator", command=command)
-            await respond(interaction, text, ephemeral=True)
-            return True
-        return False
+        return await refuse_non_moderator(
+            interaction, self.serving.current, self.moderator_role_ids, command
+        )
 
     @app_commands.command(description="What people asked: unanswered questions, unhelpful answers")
     @app_commands.describe(days="How many days back to look (default 7)")
@@ -95,14 +109,22 @@ class Moderation(commands.Cog):
         interaction: discord.Interaction,
         days: app_commands.Range[int, 1, MAX_INSIGHT_DAYS] = 7,
     ) -> None:
-        """The questions the articles could not answer and the answers voted unhelpful, with
-        the full list attached as CSV; for moderators only, shown only to them."""
+        """This server's questions the articles could not answer, answers voted unhelpful and
+        changes to its own articles, with the full list attached as CSV; for moderators only,
+        shown only to them."""
         if await self._refuse_non_moderator(interaction, "insights"):
             return
         engine = self.serving.current
+        guild_id = interaction.guild_id
         await interaction.response.defer(ephemeral=True, thinking=True)
+        bookcase = await asyncio.to_thread(self.shelves.bookcase, engine, guild_id)
+
+        def current(reply_guild_id: int | None, article_id: str) -> Article | None:
+            # Only this server's replies are read, and this server's shelf is what they cited.
+            return bookcase.article(article_id) if reply_guild_id == guild_id else None
+
         try:
-            insights = await self.records.insights(days)
+            insights = await self.records.insights(days, guild_id, current)
         except StorageError as error:
             log.error("insights for %s failed (%s): %s", who(interaction), error.problem, error)
             text = engine.render("discord_insights_failed", problem=str(error.problem))

@@ -27,8 +27,9 @@ from bot.discord.responses import (
 from bot.discord.serving import ServingEngine
 from bot.discord.shutdown import InFlight
 from bot.discord.votes import vote_buttons
-from bot.engine import Engine, FollowUp
+from bot.engine import Engine, FollowUp, Reply
 from bot.engine.engine import MAX_QUESTION_CHARS
+from bot.shelves import Shelves
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,11 @@ class Questions(commands.Cog):
         in_flight: InFlight,
         records: RecordKeeper,
         conversations: Conversations,
+        shelves: Shelves,
     ) -> None:
         self.bot = bot
         self.serving = serving
+        self.shelves = shelves
         self.cooldown = cooldown
         self.answer_channel_ids = answer_channel_ids
         self.in_flight = in_flight
@@ -168,9 +171,16 @@ class Questions(commands.Cog):
         guild_id: int | None,
         channel_id: int | None,
     ) -> Said:
-        """The engine's reply with its vote buttons, recorded in the background."""
+        """The reply from the shared shelf and the server's own, with its vote buttons,
+        recorded in the background."""
+
+        def ask() -> tuple[str, Reply]:
+            # On the answering thread: reading the server's shelf may mean loading it again.
+            bookcase = self.shelves.bookcase(engine, guild_id)
+            return bookcase.corpus_version, bookcase.ask(question, follows)
+
         loop = asyncio.get_running_loop()
-        reply = await loop.run_in_executor(self._answering, engine.ask, question, follows)
+        corpus_version, reply = await loop.run_in_executor(self._answering, ask)
         if reply.kind not in _VOTED_KINDS:
             return Said(reply.text)
         reply_id = new_reply_id()
@@ -178,7 +188,7 @@ class Questions(commands.Cog):
             reply_id,
             question,
             reply,
-            engine.corpus_version,
+            corpus_version,
             guild_id=guild_id,
             channel_id=channel_id,
         )

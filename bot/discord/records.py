@@ -20,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from bot.engine import Citation, Reply
-from bot.insights import Insights, gather_insights
+from bot.insights import CurrentArticle, Insights, gather_insights
 from bot.storage import (
     DAY_SECONDS,
     CitedPassage,
     ReplyRecord,
+    ShelfChange,
     Storage,
     StorageError,
     UnknownReply,
@@ -179,19 +180,29 @@ class RecordKeeper:
             log.warning("records: a vote during shutdown was not saved")
             return None
 
-    async def insights(self, days: float) -> Insights:
-        """What was asked and voted over the last `days` days; StorageError when unreadable.
+    async def insights(
+        self, days: float, guild_id: int | None = None, current: CurrentArticle | None = None
+    ) -> Insights:
+        """What was asked and voted, and how the server's own articles changed, over the last
+        `days` days (in one server when `guild_id` is set); answers about text `current` no
+        longer has are stale. StorageError when unreadable.
 
         Only the reading waits in line with the writes; the grouping runs on a thread of its
         own, so votes are not held up behind it."""
         until = time.time()
         since = until - days * DAY_SECONDS
 
-        def read() -> tuple[list[ReplyRecord], list[VoteTally]]:
-            return self.storage.replies_since(since), self.storage.vote_tallies(since)
+        def read() -> tuple[list[ReplyRecord], list[VoteTally], list[ShelfChange]]:
+            return (
+                self.storage.replies_since(since, guild_id),
+                self.storage.vote_tallies(since, guild_id),
+                self.storage.shelf_changes_since(since, guild_id),
+            )
 
-        replies, tallies = await self._run(read)
-        return await asyncio.to_thread(gather_insights, replies, tallies, since, until)
+        replies, tallies, changes = await self._run(read)
+        return await asyncio.to_thread(
+            gather_insights, replies, tallies, since, until, changes, current
+        )
 
     async def flush(self) -> None:
         """Until every write asked for so far is done (or failed and was logged)."""

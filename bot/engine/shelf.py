@@ -61,6 +61,7 @@ class Refusal(StrEnum):
     SHELF_FULL = "shelf_full"  # limit: the most articles a server may add
     TOO_MANY_ADDS = "too_many_adds"  # limit: the most adds a server may make in a minute
     UNKNOWN_ARTICLE = "unknown_article"  # detail: the id asked for
+    UNREADABLE = "unreadable"  # the file could not be fetched; detail: its name
     NOT_SAVED = "not_saved"  # the disk or the database failed; detail: the problem's kind
 
 
