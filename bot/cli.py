@@ -444,15 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the corpus folder (default: CORPUS_DIR from the environment or .env, else ./corpus)",
     )
-    server = argparse.ArgumentParser(add_help=False)
-    server.add_argument(
-        "--server",
-        type=int,
-        metavar="SERVER_ID",
-        help="answer as in this Discord server: the shared articles and the server's own",
-    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    ask = sub.add_parser("ask", parents=[corpus, server], help="answer questions and exit")
+    ask = sub.add_parser("ask", parents=[corpus], help="answer questions and exit")
     ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
     ask.add_argument(
         "--follows",
@@ -461,9 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question", nargs="+", help="a question (quote it)")
     summary = sub.add_parser(
-        "summary",
-        parents=[corpus, server],
-        help="summarize an article in its own sentences and exit",
+        "summary", parents=[corpus], help="summarize an article in its own sentences and exit"
     )
     summary.add_argument(
         "--article", metavar="ID", help="id or title of the article (default: the newest)"
@@ -476,8 +467,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("--topic", metavar="TEXT", help="only what the article says about this")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
-    listing = sub.add_parser("list", parents=[corpus, server], help="list the articles and exit")
+    listing = sub.add_parser("list", parents=[corpus], help="list the articles and exit")
     listing.add_argument("--json", action="store_true", help="one JSON object per article per line")
+    for answering in (ask, summary, listing):
+        answering.add_argument(
+            "--server",
+            type=int,
+            metavar="SERVER_ID",
+            help="as in this Discord server: the shared articles and the server's own",
+        )
     sub.add_parser(
         "check", parents=[corpus], help="validate the corpus and templates, and say what loaded"
     )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -57,11 +61,16 @@ def _ids(name: str, raw: str) -> frozenset[int]:
         ) from None
 
 
-def _number(name: str, raw: str) -> float:
+def _read(name: str, raw: str, kind: Callable[[str], T], what: str) -> T:
+    """`raw` read as `kind`; SettingsError names the setting and says it must be `what`."""
     try:
-        value = float(raw)
+        return kind(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from None
+
+
+def _number(name: str, raw: str) -> float:
+    value = _read(name, raw, float, "a number of seconds")
     if value < 0:
         raise SettingsError(f"{name} cannot be negative, got {raw!r}")
     return value
@@ -69,10 +78,7 @@ def _number(name: str, raw: str) -> float:
 
 def _count(name: str, raw: str) -> int:
     """A whole number of at least 1 from a setting; SettingsError names it if not."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    value = _read(name, raw, int, "a whole number")
     if value < 1:
         raise SettingsError(f"{name} must be at least 1, got {raw!r}")
     return value
@@ -90,10 +96,7 @@ def _database_url(raw: str) -> str | None:
 
 def days(name: str, raw: str) -> float:
     """A positive number of days from a setting or an option; SettingsError names it if not."""
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of days, got {raw!r}") from None
+    value = _read(name, raw, float, "a number of days")
     if not (math.isfinite(value) and value > 0):
         raise SettingsError(f"{name} must be more than 0 days, got {raw!r}")
     return value

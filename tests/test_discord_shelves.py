@@ -53,25 +53,40 @@ def corpus_dir(tmp_path: Path) -> Path:
 
 
 class Newsrooms:
-    """Two servers, each with a moderator and a reader."""
+    """Two servers, each with a moderator and a reader; `there` is the second's channel."""
 
     def __init__(self, standin: DiscordStandIn) -> None:
         world = standin.world
         self.first: Guild = world.guild
         self.second: Guild = world.add_guild("Sports desk")
+        self.there: Channel = self.second.channel("general")
         self.moderator = world.add_member("mod", roles=("Moderator",))
         self.reader = world.add_member("reader")
         self.other_moderator = world.add_member("mod2", roles=("Moderator",), guild=self.second)
         self.other_reader = world.add_member("reader2", guild=self.second)
 
-    def general(self, guild: Guild) -> Channel:
-        return guild.channel("general")
+
+@pytest.fixture
+def rooms(standin: DiscordStandIn) -> Newsrooms:
+    return Newsrooms(standin)
 
 
 async def answer(
     standin: DiscordStandIn, interaction: Interaction, timeout: float = WAIT
 ) -> BotMessage:
     return await standin.wait_for_answer(interaction, timeout=timeout)
+
+
+async def said(
+    standin: DiscordStandIn,
+    person: User,
+    command: str,
+    options: dict[str, object] | None = None,
+    channel: Channel | str = "general",
+) -> BotMessage:
+    """`person` runs a slash command; the bot's answer."""
+    asked = await standin.invoke_command(person, command, options, channel=channel)
+    return await answer(standin, asked)
 
 
 async def add_file(
@@ -122,10 +137,9 @@ def lighthouse_parts() -> tuple[str, str]:
 
 
 async def test_each_server_is_answered_from_its_own_articles_and_the_shared_ones(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
-    rooms = Newsrooms(standin)
-    second = rooms.general(rooms.second)
+    second = rooms.there
     async with serving(standin, settings_for(standin, corpus_dir)):
         by_file = await add_file(standin, rooms.moderator, "ferry.md", SECOND_ARTICLE.read_bytes())
         by_paste = await paste(standin, rooms.moderator, *lighthouse_parts())
@@ -158,32 +172,22 @@ async def test_each_server_is_answered_from_its_own_articles_and_the_shared_ones
 
 
 async def test_sources_summary_and_article_lists_see_the_servers_articles(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
-    rooms = Newsrooms(standin)
-    second = rooms.general(rooms.second)
+    second = rooms.there
     async with serving(standin, settings_for(standin, corpus_dir)):
         await add_file(standin, rooms.moderator, "ferry.md", SECOND_ARTICLE.read_bytes())
-        sources = await answer(standin, await standin.invoke_command(rooms.reader, "sources"))
-        other_sources = await answer(
-            standin, await standin.invoke_command(rooms.other_reader, "sources", channel=second)
-        )
-        listing = await answer(standin, await standin.invoke_command(rooms.reader, "articles"))
-        other_listing = await answer(
-            standin, await standin.invoke_command(rooms.other_reader, "articles", channel=second)
-        )
+        sources = await said(standin, rooms.reader, "sources")
+        other_sources = await said(standin, rooms.other_reader, "sources", channel=second)
+        listing = await said(standin, rooms.reader, "articles")
+        other_listing = await said(standin, rooms.other_reader, "articles", channel=second)
         typing = await standin.request_autocomplete(
             rooms.reader, "summary", {"article": "ferry"}, focused="article"
         )
         choices = await standin.wait_for_choices(typing)
-        summary = await answer(
-            standin, await standin.invoke_command(rooms.reader, "summary", {"article": FERRY_ID})
-        )
-        elsewhere = await answer(
-            standin,
-            await standin.invoke_command(
-                rooms.other_reader, "summary", {"article": FERRY_ID}, channel=second
-            ),
+        summary = await said(standin, rooms.reader, "summary", {"article": FERRY_ID})
+        elsewhere = await said(
+            standin, rooms.other_reader, "summary", {"article": FERRY_ID}, channel=second
         )
     assert "I answer from 2 articles" in sources.content and FERRY_TITLE in sources.content
     assert "I answer from 1 article" in other_sources.content
@@ -200,37 +204,27 @@ async def test_sources_summary_and_article_lists_see_the_servers_articles(
 
 
 async def test_removing_an_article_asks_first_and_takes_effect_at_once(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
-    rooms = Newsrooms(standin)
     async with serving(standin, settings_for(standin, corpus_dir)):
         await add_file(standin, rooms.moderator, "ferry.md", SECOND_ARTICLE.read_bytes())
         typing = await standin.request_autocomplete(
             rooms.moderator, "article remove", {"article": "harbor"}, focused="article"
         )
         choices = await standin.wait_for_choices(typing)
-        question = await answer(
-            standin,
-            await standin.invoke_command(rooms.moderator, "article remove", {"article": FERRY_ID}),
-        )
+        question = await said(standin, rooms.moderator, "article remove", {"article": FERRY_ID})
         buttons = {b["label"]: b["custom_id"] for b in question.buttons}
         kept = await standin.click_button(rooms.moderator, question, buttons["Keep it"])
         await standin.wait_for_request("PATCH", rf"/webhooks/\d+/{kept.token}/messages/@original")
         still = await ask(standin, rooms.reader, FERRY_QUESTION)
-        again = await answer(
-            standin,
-            await standin.invoke_command(rooms.moderator, "article remove", {"article": "ferry"}),
-        )
+        again = await said(standin, rooms.moderator, "article remove", {"article": "ferry"})
         click = await standin.click_button(
             rooms.moderator, again, {b["label"]: b["custom_id"] for b in again.buttons}["Remove it"]
         )
         await standin.wait_for_request("PATCH", rf"/webhooks/\d+/{click.token}/messages/@original")
         removed = standin.rest.known_messages[int(again.payload["id"])]
         gone = await ask(standin, rooms.reader, FERRY_QUESTION)
-        unknown = await answer(
-            standin,
-            await standin.invoke_command(rooms.moderator, "article remove", {"article": FERRY_ID}),
-        )
+        unknown = await said(standin, rooms.moderator, "article remove", {"article": FERRY_ID})
     assert choices == [{"name": FERRY_TITLE, "value": FERRY_ID}]
     assert question.ephemeral and FERRY_TITLE in question.content
     assert FERRY_QUOTE in still
@@ -241,9 +235,8 @@ async def test_removing_an_article_asks_first_and_takes_effect_at_once(
 
 
 async def test_only_moderators_change_a_servers_articles(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
-    rooms = Newsrooms(standin)
     async with serving(standin, settings_for(standin, corpus_dir)) as bot:
         ferry = AttachedFile("ferry.md", SECOND_ARTICLE.read_bytes())
         attempt = await standin.invoke_command(
@@ -278,9 +271,13 @@ async def test_only_moderators_change_a_servers_articles(
     ids=["image", "binary", "empty", "oversized", "boilerplate"],
 )
 async def test_files_that_are_no_article_are_refused_with_their_reason(
-    standin: DiscordStandIn, corpus_dir: Path, name: str, data: bytes, reason: str
+    standin: DiscordStandIn,
+    corpus_dir: Path,
+    rooms: Newsrooms,
+    name: str,
+    data: bytes,
+    reason: str,
 ) -> None:
-    rooms = Newsrooms(standin)
     async with serving(standin, settings_for(standin, corpus_dir)) as bot:
         told = await add_file(standin, rooms.moderator, name, data)
         listed = await asyncio.to_thread(bot.shelves.listing, bot.serving.current, rooms.first.id)
@@ -289,9 +286,8 @@ async def test_files_that_are_no_article_are_refused_with_their_reason(
 
 
 async def test_duplicates_a_full_shelf_and_too_many_adds_are_refused(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
-    rooms = Newsrooms(standin)
     settings = settings_for(standin, corpus_dir, server_article_limit=2, article_adds_per_minute=3)
     async with serving(standin, settings):
         await add_file(standin, rooms.moderator, "ferry.md", SECOND_ARTICLE.read_bytes())
@@ -321,7 +317,7 @@ async def test_duplicates_a_full_shelf_and_too_many_adds_are_refused(
             rooms.other_moderator,
             "ferry.md",
             SECOND_ARTICLE.read_bytes(),
-            rooms.general(rooms.second),
+            rooms.there,
         )
         now = await ask(standin, rooms.reader, FERRY_QUESTION)
     assert twice.content.startswith(f"That text is already here, as the article {FERRY_ID}.")
@@ -336,9 +332,8 @@ async def test_duplicates_a_full_shelf_and_too_many_adds_are_refused(
 
 
 async def test_insights_show_who_changed_the_articles_and_mark_answers_about_removed_text(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
-    rooms = Newsrooms(standin)
     async with serving(standin, settings_for(standin, corpus_dir)) as bot:
         await add_file(standin, rooms.moderator, "ferry.md", SECOND_ARTICLE.read_bytes())
         asked = await standin.invoke_command(rooms.reader, "ask", {"question": FERRY_QUESTION})
@@ -353,22 +348,17 @@ async def test_insights_show_who_changed_the_articles_and_mark_answers_about_rem
             rooms.other_reader,
             "ask",
             {"question": "What is the weather on Mars?"},
-            channel=rooms.general(rooms.second),
+            channel=rooms.there,
         )
         await answer(standin, other)
-        question = await answer(
-            standin,
-            await standin.invoke_command(rooms.moderator, "article remove", {"article": FERRY_ID}),
-        )
+        question = await said(standin, rooms.moderator, "article remove", {"article": FERRY_ID})
         click = await standin.click_button(
             rooms.moderator,
             question,
             {b["label"]: b["custom_id"] for b in question.buttons}["Remove it"],
         )
         await standin.wait_for_request("PATCH", rf"/webhooks/\d+/{click.token}/messages/@original")
-        shown = await answer(
-            standin, await standin.invoke_command(rooms.moderator, "insights", {"days": 7})
-        )
+        shown = await said(standin, rooms.moderator, "insights", {"days": 7})
     text = shown.content
     assert f"{FERRY_QUESTION} (1 not helpful, 0 helpful)" in text
     assert "(stale: the article no longer has that sentence)" in text
@@ -384,10 +374,9 @@ async def test_insights_show_who_changed_the_articles_and_mark_answers_about_rem
 
 
 async def test_a_restart_keeps_both_servers_shelves(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
-    rooms = Newsrooms(standin)
-    second = rooms.general(rooms.second)
+    second = rooms.there
     settings = settings_for(standin, corpus_dir)
     async with serving(standin, settings):
         await add_file(standin, rooms.moderator, "ferry.md", SECOND_ARTICLE.read_bytes())
@@ -425,9 +414,8 @@ sys.exit(main(sys.argv[sys.argv.index("bot") + 1 :]))
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to see the file")
 async def test_killing_the_bot_in_the_middle_of_an_add_leaves_a_shelf_that_loads(
-    standin: DiscordStandIn, corpus_dir: Path, tmp_path: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms, tmp_path: Path
 ) -> None:
-    rooms = Newsrooms(standin)
     wrapper = tmp_path / "stop_mid_add.py"
     wrapper.write_text(_STOP_MID_ADD)
     async with bot_process(
@@ -453,12 +441,11 @@ async def test_killing_the_bot_in_the_middle_of_an_add_leaves_a_shelf_that_loads
 
 
 async def test_a_change_made_by_another_process_is_served_at_once(
-    standin: DiscordStandIn, corpus_dir: Path
+    standin: DiscordStandIn, corpus_dir: Path, rooms: Newsrooms
 ) -> None:
     """The operator removes an article with `articlebot shelf remove` (another process, the same
     database and DATA_DIR) while the bot runs: its next answer in that server no longer cites
     it, and nothing else is loaded again."""
-    rooms = Newsrooms(standin)
     async with serving(standin, settings_for(standin, corpus_dir)) as bot:
         await add_file(standin, rooms.moderator, "ferry.md", SECOND_ARTICLE.read_bytes())
         before = await ask(standin, rooms.reader, FERRY_QUESTION)

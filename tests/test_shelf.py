@@ -3,14 +3,11 @@ corpus loader's rules), and writes that a crash leaves whole or absent."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from corpora import PROMPTS, ROOT, SECOND_ARTICLE, SEED_RAW
+from corpora import PROMPTS, SECOND_ARTICLE, SEED_RAW
+from crashes import kill_when_it_says
 
 from bot.engine.corpus import MAX_FILE_BYTES
 from bot.engine.models import ProblemKind
@@ -180,19 +177,7 @@ def test_killing_a_process_in_the_middle_of_an_add_leaves_a_shelf_that_loads(
 ) -> None:
     shelf = Shelf(tmp_path / "shelf")
     article_id = stored(shelf, SECOND_ARTICLE)
-    process = subprocess.Popen(
-        [sys.executable, "-c", _STORE_AND_HANG, str(shelf.folder), str(SEED_RAW)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline() == b"writing\n"
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.wait()
+    kill_when_it_says(_STORE_AND_HANG, [shelf.folder, SEED_RAW], "writing")
     engine = shelf.load(Prompts(PROMPTS))
     assert engine is not None and [a.id for a in engine.articles()] == [article_id]
     assert len(shelf.leftovers()) == 1

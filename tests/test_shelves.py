@@ -4,15 +4,12 @@ whole, and reach every process that shares the database."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from corpora import PROMPTS, ROOT, SECOND_ARTICLE, SEED_RAW, SPACE_ARTICLE
+from corpora import PROMPTS, SECOND_ARTICLE, SEED_RAW, SPACE_ARTICLE
+from crashes import kill_when_it_says
 
 from bot.engine import Engine
 from bot.engine.models import SERVER_SHELF
@@ -261,19 +258,7 @@ def test_a_crash_after_the_file_is_written_leaves_the_whole_article(
     data_dir: Path, shared: Engine, storage: Storage
 ) -> None:
     arguments = [data_dir, shared.corpus_dir, PROMPTS, SECOND_ARTICLE]
-    process = subprocess.Popen(
-        [sys.executable, "-c", _ADD_AND_HANG, *map(str, arguments)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline() == b"recording\n"
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.wait()
+    kill_when_it_says(_ADD_AND_HANG, arguments, "recording")
     after_restart = Shelves(data_dir, storage)
     assert FERRY_QUOTE in answer_to(after_restart, shared, SERVER, FERRY_QUESTION)
     assert storage.shelf_changes_since(0) == []  # the record was lost with the process

@@ -95,11 +95,6 @@ class Moderation(commands.Cog):
         self.records = records
         self.shelves = shelves
 
-    async def _refuse_non_moderator(self, interaction: discord.Interaction, command: str) -> bool:
-        return await refuse_non_moderator(
-            interaction, self.serving.current, self.moderator_role_ids, command
-        )
-
     @app_commands.command(description="What people asked: unanswered questions, unhelpful answers")
     @app_commands.describe(days="How many days back to look (default 7)")
     @app_commands.default_permissions(manage_guild=True)
@@ -112,9 +107,9 @@ class Moderation(commands.Cog):
         """This server's questions the articles could not answer, answers voted unhelpful and
         changes to its own articles, with the full list attached as CSV; for moderators only,
         shown only to them."""
-        if await self._refuse_non_moderator(interaction, "insights"):
-            return
         engine = self.serving.current
+        if await refuse_non_moderator(interaction, engine, self.moderator_role_ids, "insights"):
+            return
         guild_id = interaction.guild_id
         await interaction.response.defer(ephemeral=True, thinking=True)
         bookcase = await asyncio.to_thread(self.shelves.bookcase, engine, guild_id)
@@ -139,9 +134,9 @@ class Moderation(commands.Cog):
     @app_commands.guild_only()
     async def reload(self, interaction: discord.Interaction) -> None:
         """Swap in a freshly loaded corpus; on failure the current one keeps serving."""
-        if await self._refuse_non_moderator(interaction, "reload"):
-            return
         engine = self.serving.current
+        if await refuse_non_moderator(interaction, engine, self.moderator_role_ids, "reload"):
+            return
         if await refuse_while_cooling_down(interaction, self.cooldown, engine, "reload"):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)

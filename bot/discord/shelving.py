@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -18,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.articles import MAX_CHOICE_LENGTH, choice_name, matching_articles
+from bot.discord.buttons import FlagButton
 from bot.discord.errors import explain
 from bot.discord.moderation import refuse_non_moderator, who
 from bot.discord.responses import DISCORD_FAILURES, respond
@@ -237,34 +237,12 @@ class PasteForm(discord.ui.Modal):
             log.warning("could not tell %s a paste failed: %r", interaction.user, failure)
 
 
-class RemovalButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"articlebot:remove:(?P<confirm>[01]):(?P<article>\S+)",
-):
-    """Confirms (or calls off) taking one article off the server's shelf. Its custom id carries
-    the article, so a confirmation shown before a restart still works after it."""
+class RemovalButton(FlagButton, template=r"articlebot:remove:(?P<flag>[01]):(?P<subject>\S+)"):
+    """Confirms (flag 1) or calls off (0) taking one article off the server's shelf. Its custom
+    id carries the article, so a confirmation shown before a restart still works after it."""
 
-    def __init__(self, article_id: str, confirm: bool, text: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=text,
-                style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
-                custom_id=f"articlebot:remove:{int(confirm)}:{article_id}",
-            )
-        )
-        self.article_id = article_id
-        self.confirm = confirm
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-        /,
-    ) -> RemovalButton:
-        """The button again, from a press on the message that carries it."""
-        return cls(match["article"], match["confirm"] == "1", item.label or "")
+    kind = "remove"
+    yes_style = discord.ButtonStyle.danger
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Remove the article, or not, and say so in place of the question."""
@@ -277,15 +255,15 @@ class RemovalButton(
             assert interaction.guild_id is not None
             engine = cog.serving.current
             await interaction.response.defer()
-            if not self.confirm:
-                text = engine.render("discord_article_kept", article_id=self.article_id)
+            if not self.flag:
+                text = engine.render("discord_article_kept", article_id=self.subject)
             else:
                 try:
                     outcome = await asyncio.to_thread(
                         cog.shelves.remove,
                         engine,
                         interaction.guild_id,
-                        self.article_id,
+                        self.subject,
                         interaction.user.id,
                     )
                 except ShelfRefused as refused:

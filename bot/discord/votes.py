@@ -7,11 +7,11 @@ bot registers the pattern at start-up, so buttons on messages sent before a rest
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.discord.buttons import FlagButton
 from bot.discord.responses import DISCORD_FAILURES, respond
 from bot.engine import Engine
 from bot.storage import UnknownReply
@@ -22,33 +22,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"articlebot:vote:(?P<helpful>[01]):(?P<reply>[0-9a-f]{32})",
-):
+class VoteButton(FlagButton, template=r"articlebot:vote:(?P<flag>[01]):(?P<subject>[0-9a-f]{32})"):
     """One vote on one reply; anyone who sees the reply may press it, once or to change it."""
 
-    def __init__(self, reply_id: str, helpful: bool, label: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
-                custom_id=f"articlebot:vote:{int(helpful)}:{reply_id}",
-            )
-        )
-        self.reply_id = reply_id
-        self.helpful = helpful
+    kind = "vote"
+    yes_style = discord.ButtonStyle.success
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Button[discord.ui.View],
-        match: re.Match[str],
-        /,
-    ) -> VoteButton:
-        """The button again, from a press on any message that carries it."""
-        return cls(match["reply"], match["helpful"] == "1", item.label or "")
+    @property
+    def reply_id(self) -> str:
+        """The reply voted on."""
+        return self.subject
+
+    @property
+    def helpful(self) -> bool:
+        """Whether the vote says it helped."""
+        return self.flag
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Record the vote and thank the voter privately; the message stays as it is."""
