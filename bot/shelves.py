@@ -252,6 +252,9 @@ class Shelves:
             version = loaded.version if loaded is not None else -1
         if loaded is None or loaded.version != version:
             loaded = self._load(guild_id, version, shared)
+        elif loaded.engine is not None and loaded.engine.prompts is not shared.prompts:
+            # The shared engine was reloaded with its templates: speak with them from now on.
+            loaded.engine = loaded.engine.with_prompts(shared.prompts)
         return loaded.engine
 
     def _load(self, guild_id: int, version: int, shared: Engine) -> _Loaded:

@@ -262,3 +262,15 @@ def test_a_crash_after_the_file_is_written_leaves_the_whole_article(
     after_restart = Shelves(data_dir, storage)
     assert FERRY_QUOTE in answer_to(after_restart, shared, SERVER, FERRY_QUESTION)
     assert storage.shelf_changes_since(0) == []  # the record was lost with the process
+
+
+def test_after_a_reload_of_the_shared_shelf_a_servers_shelf_speaks_with_its_templates(
+    shelves: Shelves, shared: Engine
+) -> None:
+    shelves.add(shared, SERVER, submission(SECOND_ARTICLE), MODERATOR_ID)
+    before = shelves.bookcase(shared, SERVER).own
+    reloaded, _ = shared.reloaded()
+    after = shelves.bookcase(reloaded, SERVER).own
+    assert before is not None and after is not None
+    assert after.prompts is reloaded.prompts and after.library is before.library  # not re-read
+    assert shelves.bookcase(reloaded, SERVER).own is after  # and not wrapped again each time

@@ -1,0 +1,46 @@
+"""Settings from the environment: the shelf limits are whole numbers of at least 1, and a bad
+value is refused with the setting named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, SettingsError, load_settings
+
+
+def settings_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **values: str) -> Settings:
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return load_settings(env_file=tmp_path / "no.env")
+
+
+def test_shelf_limits_have_defaults_and_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SERVER_ARTICLE_LIMIT", raising=False)
+    monkeypatch.delenv("ARTICLE_ADDS_PER_MINUTE", raising=False)
+    defaults = load_settings(env_file=tmp_path / "no.env")
+    assert (defaults.server_article_limit, defaults.article_adds_per_minute) == (50, 5)
+    set_here = settings_from(
+        tmp_path, monkeypatch, SERVER_ARTICLE_LIMIT="3", ARTICLE_ADDS_PER_MINUTE=" 1 "
+    )
+    assert (set_here.server_article_limit, set_here.article_adds_per_minute) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SERVER_ARTICLE_LIMIT", "0", "must be at least 1"),
+        ("SERVER_ARTICLE_LIMIT", "ten", "must be a whole number"),
+        ("ARTICLE_ADDS_PER_MINUTE", "2.5", "must be a whole number"),
+        ("QUESTION_COOLDOWN_SECONDS", "-1", "cannot be negative"),
+        ("RETENTION_DAYS", "soon", "must be a number of days"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_setting_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    with pytest.raises(SettingsError, match=f"{name} {says}"):
+        settings_from(tmp_path, monkeypatch, **{name: value})
