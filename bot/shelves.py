@@ -25,6 +25,7 @@ from bot.engine.bookcase import Bookcase
 from bot.engine.corpus import ArticleCache
 from bot.engine.models import Article, ArticleInfo, Problem
 from bot.engine.shelf import Refusal, Shelf, ShelfRefused, Submission
+from bot.engine.vector_store import VectorStore
 from bot.storage import ShelfAction, ShelfChange, Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -90,11 +91,14 @@ class Shelves:
         storage: Storage,
         limits: ShelfLimits | None = None,
         clock: Callable[[], float] = time.time,
+        vector_store: VectorStore | None = None,
     ) -> None:
         self.folder = Path(data_dir) / SHELVES_FOLDER
         self.storage = storage
         self.limits = limits if limits is not None else ShelfLimits()
         self._clock = clock
+        # Where the shared engine keeps its sentence vectors: a server's articles use it too.
+        self.vector_store = vector_store
         self._loaded: dict[int, _Loaded] = {}
         self._lock = threading.RLock()
         self._version_unreadable = False
@@ -260,7 +264,7 @@ class Shelves:
     def _load(self, guild_id: int, version: int, shared: Engine) -> _Loaded:
         """Read a server's shelf from disk again (its unchanged files are not parsed again)."""
         before = self._loaded.get(guild_id)
-        cache = before.cache if before is not None else ArticleCache()
+        cache = before.cache if before is not None else ArticleCache(vector_store=self.vector_store)
         try:
             engine = self.shelf(guild_id).load(shared.prompts, cache)
         except OSError as error:

@@ -12,8 +12,10 @@ from corpora import PROMPTS, SECOND_ARTICLE, SEED_RAW, SPACE_ARTICLE
 from crashes import kill_when_it_says
 
 from bot.engine import Engine
+from bot.engine.encoder import DIMENSIONS, Encoder
 from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import Refusal, ShelfRefused, Submission, pasted_article, read_submission
+from bot.engine.vector_store import VectorStore
 from bot.shelves import ADD_WINDOW_SECONDS, ShelfLimits, Shelves
 from bot.storage import ShelfAction, Storage
 
@@ -274,3 +276,17 @@ def test_after_a_reload_of_the_shared_shelf_a_servers_shelf_speaks_with_its_temp
     assert before is not None and after is not None
     assert after.prompts is reloaded.prompts and after.library is before.library  # not re-read
     assert shelves.bookcase(reloaded, SERVER).own is after  # and not wrapped again each time
+
+
+def test_a_servers_article_vectors_are_kept_on_disk_with_the_shared_ones(
+    data_dir: Path, storage: Storage, shared: Engine
+) -> None:
+    store = VectorStore(data_dir / "vectors")
+    shelves = Shelves(data_dir, storage, vector_store=store)
+    shelves.add(shared, SERVER, submission(SECOND_ARTICLE), MODERATOR_ID)
+    own = shelves.bookcase(shared, SERVER).own
+    assert own is not None and own.cache.vectors == {}  # made when a question needs them
+    assert FERRY_QUOTE in answer_to(shelves, shared, SERVER, FERRY_QUESTION)
+    texts = [s.text for s in own.library.articles[0].sentences]
+    # Kept where a restarted bot, or another process, reads them back instead of encoding.
+    assert store.load(Encoder.shared().identity, texts, DIMENSIONS) is not None

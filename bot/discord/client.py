@@ -77,6 +77,7 @@ class ArticleBot(commands.Bot):
             settings.data_dir,
             storage_for(settings),
             ShelfLimits(settings.server_article_limit, settings.article_adds_per_minute),
+            vector_store=engine.cache.vector_store,
         )
         self.conversations = Conversations()
         self._sweeping: asyncio.Task[None] | None = None
