@@ -100,7 +100,7 @@ class Shelves:
         # Where the shared engine keeps its sentence vectors: a server's articles use it too.
         self.vector_store = vector_store
         self._loaded: dict[int, _Loaded] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._version_unreadable = False
 
     def shelf(self, guild_id: int) -> Shelf:
