@@ -28,6 +28,7 @@ from discord_harness import (
 from discord_standin import AttachedFile, BotMessage, Channel, DiscordStandIn, Interaction, User
 from discord_standin.world import Guild
 
+from bot.discord.shelving import not_text
 from bot.engine.corpus import MAX_FILE_BYTES
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
@@ -469,3 +470,21 @@ async def test_a_change_made_by_another_process_is_served_at_once(
     assert FERRY_QUOTE in before
     assert FERRY_QUOTE not in after and OWN not in after
     assert still_shared is shared  # the shared index was not rebuilt
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "plainly_not_text"),
+    [
+        ("story.txt", "text/plain; charset=utf-8", False),
+        ("story.md", None, False),  # Discord gave no type: the bytes decide
+        ("story.md", "application/octet-stream", False),
+        ("story.TXT", "text/plain", False),
+        ("story.txt", "image/png", True),  # an image, whatever it is called
+        ("story.docx", "application/vnd.openxmlformats", True),
+        ("story", "text/plain", True),
+    ],
+)
+def test_a_file_is_refused_before_download_only_when_plainly_not_text(
+    filename: str, content_type: str | None, plainly_not_text: bool
+) -> None:
+    assert not_text(filename, content_type) is plainly_not_text

@@ -45,6 +45,8 @@ MAX_PASTED_CHARS = 4000
 FORM_TIMEOUT_SECONDS = 30 * 60.0
 # What a pasted article is read as: Markdown, with its headline as front matter.
 PASTED_FILE_NAME = "pasted.md"
+# Types that are never an article, whatever the file is called.
+_MEDIA_TYPES = ("image/", "audio/", "video/")
 
 
 def refusal_text(engine: Engine, refused: ShelfRefused) -> str:
@@ -62,12 +64,13 @@ def label(engine: Engine, part: str) -> str:
     return engine.render("discord_article_labels", part=part)
 
 
-def not_text(attachment: discord.Attachment) -> bool:
-    """Whether a file is plainly not an article: not named .txt or .md, or sent as another type
-    (Discord may leave the type out; the name and the bytes still decide then)."""
-    suffix = os.path.splitext(attachment.filename)[1].lower()
-    content_type = (attachment.content_type or "text/plain").split(";")[0].strip()
-    return suffix not in ARTICLE_SUFFIXES or not content_type.startswith("text/")
+def not_text(filename: str, content_type: str | None) -> bool:
+    """Whether an attached file is plainly not an article, before downloading it: not named
+    .txt or .md, or an image, a sound or a video by the type Discord gives. Any other type is
+    left to the bytes (read_submission finds a binary file): Discord may call a text file
+    application/octet-stream, or give no type at all."""
+    suffix = os.path.splitext(filename)[1].lower()
+    return suffix not in ARTICLE_SUFFIXES or (content_type or "").lower().startswith(_MEDIA_TYPES)
 
 
 class ShelfCommands(commands.Cog):
@@ -109,7 +112,7 @@ class ShelfCommands(commands.Cog):
             return
         # Checked before downloading: Discord says the name, type and size up front.
         early = None
-        if not_text(file):
+        if not_text(file.filename, file.content_type):
             early = ShelfRefused(Refusal.NOT_TEXT, file.filename)
         elif file.size > MAX_FILE_BYTES:
             early = ShelfRefused(Refusal.TOO_LARGE, file.filename, MAX_FILE_BYTES)
