@@ -11,20 +11,10 @@ import os
 import sys
 from pathlib import Path
 
+import discord_harness as harness
 import pytest
 from corpora import SECOND_ARTICLE, SPACE_ARTICLE
-from discord_harness import (
-    LIGHTHOUSE,
-    LIGHTHOUSE_QUESTION,
-    LIGHTHOUSE_QUOTE,
-    LIGHTHOUSE_TITLE,
-    bot_process,
-    fresh_corpus,
-    render,
-    serving,
-    settings_for,
-    unbolded,
-)
+from discord_harness import bot_process, fresh_corpus, render, serving, settings_for, unbolded
 from discord_standin import AttachedFile, BotMessage, Channel, DiscordStandIn, Interaction, User
 from discord_standin.world import Guild
 
@@ -32,6 +22,11 @@ from bot.discord.shelving import not_text
 from bot.engine.corpus import MAX_FILE_BYTES
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
+
+# The story a moderator pastes in: the lighthouse the harness also uses.
+LIGHTHOUSE_QUESTION = harness.LIGHTHOUSE_QUESTION
+LIGHTHOUSE_QUOTE = harness.LIGHTHOUSE_QUOTE
+LIGHTHOUSE_TITLE = harness.LIGHTHOUSE_TITLE
 
 FERRY_QUESTION = "How much of the cost did the state grant cover?"
 FERRY_QUOTE = "About 60 percent of the cost was covered by a state clean-transportation grant"
@@ -133,7 +128,7 @@ async def ask(
 
 def lighthouse_parts() -> tuple[str, str]:
     """The lighthouse story as a moderator pastes it: its headline, and the rest."""
-    headline, body = LIGHTHOUSE.split("\n\n", 1)
+    headline, body = harness.LIGHTHOUSE.split("\n\n", 1)
     return headline, body
 
 
