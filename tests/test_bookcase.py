@@ -85,6 +85,18 @@ def test_a_decline_names_only_what_neither_shelf_mentions(seed_engine: Engine, o
     assert reply.text.splitlines()[0] == "The articles don't say that. They never mention Zelensky."
 
 
+def test_a_question_about_an_article_itself_is_answered_from_the_article_it_names(
+    seed_engine: Engine, own: Engine
+) -> None:
+    bookcase = Bookcase(seed_engine, own)
+    ferry = bookcase.ask("Who wrote the ferry story?")
+    assert ferry.citations[0].quote == "Dana Whitcombe" and ferry.citations[0].shelf == SERVER_SHELF
+    korea = bookcase.ask("Who wrote the article about North Korea?")
+    assert korea.citations[0].quote == "By Michelle Nichols"
+    # Naming no article: the shared shelf's, as each shelf is as sure of its own.
+    assert bookcase.ask("Who wrote it?").citations[0].quote == "By Michelle Nichols"
+
+
 def test_the_same_question_gets_the_same_answer(seed_engine: Engine, own: Engine) -> None:
     bookcase = Bookcase(seed_engine, own)
     first = [bookcase.ask(q) for q in (FERRY_QUESTION, SEED_QUESTION)]

@@ -17,6 +17,7 @@ from bot.engine.engine import MAX_QUESTION_CHARS, Engine, find_article_in
 from bot.engine.library import newest_first
 from bot.engine.models import Article, ArticleInfo, FollowUp, Reply
 from bot.engine.templates import Prompts
+from bot.engine.tokenizer import QUESTION_FRAMING, base_terms
 
 
 class Bookcase:
@@ -90,7 +91,7 @@ class Bookcase:
         if not question.strip():
             return self.shared.empty_question()
         decided = [(engine, engine.answer(question, follows)) for engine in self.engines]
-        engine, answer = _surer(decided)
+        engine, answer = _surer(question, decided)
         return self.shared.reply(
             question, answer, shelf=engine.shelf, multi_article=self.multi_article
         )
@@ -113,13 +114,16 @@ class Bookcase:
         return find_article_in(self.engines, name)[1]
 
 
-def _surer(decided: list[tuple[Engine, Answer]]) -> tuple[Engine, Answer]:
+def _surer(question: str, decided: list[tuple[Engine, Answer]]) -> tuple[Engine, Answer]:
     """The answer to give among the shelves' decisions: the answered one the decision is surest
-    of; when all decline, the decline offering a related passage, surest first, naming only
-    what no shelf mentions."""
+    of (between lines looked up, which are sure alike, the one from the article whose title
+    the question names); when all decline, the decline offering a related passage, surest
+    first, naming only what no shelf mentions."""
     answered = [pair for pair in decided if pair[1].answered]
     if answered:
-        return max(answered, key=lambda pair: pair[1].chance)  # the first of equals: shared
+        wanted = frozenset(base_terms(question)) - QUESTION_FRAMING
+        # The first of equals is the shared shelf's.
+        return max(answered, key=lambda pair: (pair[1].chance, _title_fit(wanted, pair[1])))
     engine, answer = max(decided, key=lambda pair: (pair[1].related is not None, pair[1].chance))
     unseen = [
         name
@@ -127,3 +131,11 @@ def _surer(decided: list[tuple[Engine, Answer]]) -> tuple[Engine, Answer]:
         if all(name in other.never_mentioned for _, other in decided)
     ]
     return engine, dataclasses.replace(answer, unseen_names=tuple(unseen))
+
+
+def _title_fit(wanted: frozenset[str], answer: Answer) -> int:
+    """How many of the question's words the title of an article a looked-up line comes from
+    has: a shelf of one article answers "who wrote the ferry story?" from it whatever it is."""
+    return max(
+        (len(wanted & frozenset(base_terms(a.title))) for a, _ in answer.metadata), default=0
+    )
