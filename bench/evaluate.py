@@ -97,11 +97,24 @@ SETS = {
     "fresh tech": (EVAL / "blind_tech.jsonl", EVAL / "articles" / "tech-breach.txt"),
     "fresh explainer": (EVAL / "blind_explainer.jsonl", EVAL / "articles" / "explainer.txt"),
     "fresh arts": (EVAL / "blind_arts.jsonl", EVAL / "articles" / "arts-wire.txt"),
+    # Written after the reader's second round on the news questions (issue 17), the same way,
+    # in styles no set had: a live blog, a Q&A interview, election results, a product recall.
+    "round2 seed": (
+        EVAL / "blind_seed_5.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round2 live blog": (EVAL / "blind_live_blog.jsonl", EVAL / "articles" / "live-blog.txt"),
+    "round2 interview": (EVAL / "blind_interview.jsonl", EVAL / "articles" / "interview.txt"),
+    "round2 election": (
+        EVAL / "blind_election.jsonl",
+        EVAL / "articles" / "election-results.txt",
+    ),
+    "round2 recall": (EVAL / "blind_recall.jsonl", EVAL / "articles" / "product-recall.txt"),
 }
 
-# The blind sets measured together (issue 17's floors are on each group together).
-TEN_BLIND = [name for name in SETS if name.startswith("blind")]
-FRESH_BLIND = [name for name in SETS if name.startswith("fresh")]
+# The blind sets measured together (issue 17's floors are on each group together), by the
+# start of their names.
+GROUPS = {"blind": "ten blind sets", "fresh": "five fresh sets", "round2": "five round-2 sets"}
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.
 CONVERSATIONS = {
@@ -192,10 +205,7 @@ def main() -> int:
         answerer.READ_CANDIDATES = args.read
     if "news_chat".startswith(args.only):
         news_chat_scores(args.misses)
-    totals = {
-        group: {"rank-bm25": Scores(), "engine": Scores()}
-        for group in ("ten blind sets", "five fresh sets")
-    }
+    totals = {group: {"rank-bm25": Scores(), "engine": Scores()} for group in GROUPS.values()}
     print(
         f"{'question set':16} {'method':10} {'top-1':>7} {'declined':>9} {'wrongly':>8} "
         f"{'answer':>7}  n"
@@ -210,10 +220,9 @@ def main() -> int:
             ("rank-bm25", naive_scores(cases, engine)),
             ("engine", engine_scores(cases, engine)),
         ):
-            if name in TEN_BLIND:
-                totals["ten blind sets"][method].add(scores)
-            if name in FRESH_BLIND:
-                totals["five fresh sets"][method].add(scores)
+            group = GROUPS.get(name.split()[0])
+            if group is not None:
+                totals[group][method].add(scores)
             print_row(f"{name:16} {method:10}", scores, args.misses and method == "engine")
     for group, methods in totals.items():
         for method, scores in methods.items():

@@ -22,6 +22,10 @@ SPACE_ARTICLE = TESTS / "eval" / "articles" / "space-mission.txt"
 TECH_ARTICLE = TESTS / "eval" / "articles" / "tech-breach.txt"
 EXPLAINER_ARTICLE = TESTS / "eval" / "articles" / "explainer.txt"
 ARTS_ARTICLE = TESTS / "eval" / "articles" / "arts-wire.txt"
+LIVE_BLOG_ARTICLE = TESTS / "eval" / "articles" / "live-blog.txt"
+INTERVIEW_ARTICLE = TESTS / "eval" / "articles" / "interview.txt"
+ELECTION_ARTICLE = TESTS / "eval" / "articles" / "election-results.txt"
+RECALL_ARTICLE = TESTS / "eval" / "articles" / "product-recall.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"
