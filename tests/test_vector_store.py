@@ -11,7 +11,7 @@ import pytest
 from corpora import PROMPTS
 from test_encoder import FUNDING, STARTUP
 
-from bot.engine import Engine
+from bot.engine import Engine, library
 from bot.engine.corpus import ArticleCache
 from bot.engine.encoder import DIMENSIONS, Encoder
 from bot.engine.vector_store import VectorStore, sentences_digest
@@ -108,14 +108,18 @@ def test_a_store_that_cannot_be_written_still_answers(corpus: Path, tmp_path: Pa
     assert reply.citations[0].quote == FUNDING
 
 
-def test_vectors_are_made_ahead_of_questions_and_stop_when_told(tmp_path: Path) -> None:
+def three_articles(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for n in range(3):
         text = STARTUP.replace("Leeds", f"Leeds {n}").replace("Fernbrook", f"Fernbrook{n}")
         (corpus / f"office-{n}.txt").write_text(text, encoding="utf-8")
+    return corpus
+
+
+def test_vectors_are_made_ahead_of_questions_and_stop_when_told(tmp_path: Path) -> None:
     store = tmp_path / "vectors"
-    engine = load(corpus, store)
+    engine = load(three_articles(tmp_path), store)
     asked: list[int] = []
 
     def after_two() -> bool:
@@ -126,5 +130,27 @@ def test_vectors_are_made_ahead_of_questions_and_stop_when_told(tmp_path: Path) 
     assert len(stored_files(store)) == 2
     assert engine.prepare_vectors() == 3
     assert len(stored_files(store)) == 3
+    # Made into the store, not memory: memory is for the articles questions reach.
+    cache = engine.library.corpus.cache
+    assert cache is not None and not cache.vectors
+
+
+def test_without_a_store_vectors_made_ahead_stay_in_memory(tmp_path: Path) -> None:
+    engine = Engine.load(three_articles(tmp_path), PROMPTS)
+    assert engine.prepare_vectors() == 3
     cache = engine.library.corpus.cache
     assert cache is not None and len(cache.vectors) == 3
+
+
+def test_with_a_store_memory_keeps_only_the_articles_asked_about_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(library, "KEPT_IN_MEMORY", 2)
+    engine = load(three_articles(tmp_path), tmp_path / "vectors")
+    made = [engine.library.vectors(n, Encoder.shared()) for n in (0, 1, 2)]
+    cache = engine.library.corpus.cache
+    assert cache is not None
+    assert [path for path, _ in cache.vectors] == ["office-1.txt", "office-2.txt"]
+    # The one let go is read back from disk, the same vectors.
+    assert np.array_equal(engine.library.vectors(0, Encoder.shared()), made[0])
+    assert [path for path, _ in cache.vectors] == ["office-2.txt", "office-0.txt"]

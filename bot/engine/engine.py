@@ -139,7 +139,7 @@ class Engine:
         for article in range(len(self.library.articles)):
             if should_stop():
                 break
-            self.library.vectors(article, encoder)
+            self.library.prepare_vectors(article, encoder)
             done += 1
         return done
 

@@ -23,6 +23,9 @@ from bot.engine.tokenizer import Tokenizer, base_terms, mine_aliases, parse_glos
 CHUNK_ARTICLES = 16
 # How many sentence (or paragraph) term sets are kept once made: a question's candidates.
 RECENT_SETS = 4096
+# With a vector store on disk, how many articles' sentence vectors memory keeps (those asked
+# about last; about 15 KB each): a large corpus's vectors live on disk, not all in memory.
+KEPT_IN_MEMORY = 2000
 
 
 def default_glossary() -> str:
@@ -231,25 +234,45 @@ class Library:
 
     def vectors(self, article: int, encoder: Encoder) -> np.ndarray:
         """One article's sentence vectors (float16), made on first need or ahead of questions
-        (`Engine.prepare_vectors`) and kept under the article's content hash, so a reload encodes
-        only what changed; with a vector store, read back from disk rather than made again."""
+        (`prepare_vectors`) and kept under the article's content hash, so a reload encodes only
+        what changed. With a vector store they are read back from disk rather than made again,
+        and memory keeps only the KEPT_IN_MEMORY articles asked about last."""
         found = self.articles[article]
         key = (found.path, found.content_hash)
-        # No lock: two threads wanting the same article at once make the same vectors twice, a
-        # rare waste that never makes one wait for the other's whole article.
-        kept = self._kept_vectors.get(key)
-        if kept is not None:
-            return kept
-        texts = [s.text for s in found.sentences]
-        if self._vector_store is not None:
-            kept = self._vector_store.load(encoder.identity, texts, DIMENSIONS)
+        kept = self._kept_vectors.pop(key, None)
         if kept is None:
-            kept = encoder.encode(texts).astype(np.float16)
-            if self._vector_store is not None:
-                self._vector_store.save(encoder.identity, texts, kept)
+            texts = [s.text for s in found.sentences]
+            store = self._vector_store
+            if store is not None:
+                kept = store.load(encoder.identity, texts, DIMENSIONS)
+            if kept is None:
+                kept = encoder.encode(texts).astype(np.float16)
+                if store is not None:
+                    store.save(encoder.identity, texts, kept)
         if found.content_hash:
+            # Put back last: the first ones are those asked about longest ago. No lock: two
+            # threads wanting one article at once make its vectors twice, a rare waste that
+            # never makes one wait for the other's whole article.
             self._kept_vectors[key] = kept
+            if self._vector_store is not None and len(self._kept_vectors) > KEPT_IN_MEMORY:
+                for oldest in list(self._kept_vectors)[: len(self._kept_vectors) - KEPT_IN_MEMORY]:
+                    self._kept_vectors.pop(oldest, None)
         return kept
+
+    def prepare_vectors(self, article: int, encoder: Encoder) -> None:
+        """Make one article's vectors before a question needs them: into the vector store
+        when there is one (memory is left for the articles people ask about), else into
+        memory."""
+        store = self._vector_store
+        if store is None:
+            self.vectors(article, encoder)
+            return
+        found = self.articles[article]
+        texts = [s.text for s in found.sentences]
+        if (found.path, found.content_hash) not in self._kept_vectors and not store.holds(
+            encoder.identity, texts
+        ):
+            store.save(encoder.identity, texts, encoder.encode(texts).astype(np.float16))
 
     @property
     def sentence_count(self) -> int:

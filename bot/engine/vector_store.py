@@ -66,6 +66,10 @@ class VectorStore:
             return None
         return vectors
 
+    def holds(self, encoder_id: str, texts: Sequence[str]) -> bool:
+        """Whether vectors of these sentences are stored (not checked until loaded)."""
+        return self._path(encoder_id, sentences_digest(texts)).is_file()
+
     def save(self, encoder_id: str, texts: Sequence[str], vectors: np.ndarray) -> None:
         """Keep these vectors; a store that cannot be written is logged once and skipped (the
         vectors are still used from memory)."""
