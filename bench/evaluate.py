@@ -110,11 +110,32 @@ SETS = {
         EVAL / "articles" / "election-results.txt",
     ),
     "round2 recall": (EVAL / "blind_recall.jsonl", EVAL / "articles" / "product-recall.txt"),
+    # Written after the reader's fourth round (issue 17), the same way, in styles no set had: a
+    # theatre review, a weather warning, a transfer-deadline roundup, a company press release.
+    "round3 seed": (
+        EVAL / "blind_seed_6.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round3 review": (EVAL / "blind_review.jsonl", EVAL / "articles" / "review.txt"),
+    "round3 weather": (EVAL / "blind_weather.jsonl", EVAL / "articles" / "weather-warning.txt"),
+    "round3 transfers": (
+        EVAL / "blind_transfers.jsonl",
+        EVAL / "articles" / "transfer-roundup.txt",
+    ),
+    "round3 press release": (
+        EVAL / "blind_press_release.jsonl",
+        EVAL / "articles" / "press-release.txt",
+    ),
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
 # start of their names.
-GROUPS = {"blind": "ten blind sets", "fresh": "five fresh sets", "round2": "five round-2 sets"}
+GROUPS = {
+    "blind": "ten blind sets",
+    "fresh": "five fresh sets",
+    "round2": "five round-2 sets",
+    "round3": "five round-3 sets",
+}
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.
 CONVERSATIONS = {

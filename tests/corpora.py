@@ -26,6 +26,10 @@ LIVE_BLOG_ARTICLE = TESTS / "eval" / "articles" / "live-blog.txt"
 INTERVIEW_ARTICLE = TESTS / "eval" / "articles" / "interview.txt"
 ELECTION_ARTICLE = TESTS / "eval" / "articles" / "election-results.txt"
 RECALL_ARTICLE = TESTS / "eval" / "articles" / "product-recall.txt"
+REVIEW_ARTICLE = TESTS / "eval" / "articles" / "review.txt"
+WEATHER_ARTICLE = TESTS / "eval" / "articles" / "weather-warning.txt"
+TRANSFERS_ARTICLE = TESTS / "eval" / "articles" / "transfer-roundup.txt"
+PRESS_RELEASE_ARTICLE = TESTS / "eval" / "articles" / "press-release.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"

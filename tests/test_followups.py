@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.engine import Citation, Engine, FollowUp
 
 FIRST = "What meeting does China oppose?"
+WHEN_SAID = "when did state media say that"
 
 
 def after_first(engine: Engine) -> FollowUp:
@@ -21,14 +22,23 @@ def after_first(engine: Engine) -> FollowUp:
 
 
 def test_a_follow_up_finds_its_answer_with_the_question_before_it(seed_engine: Engine) -> None:
-    alone = seed_engine.ask("When's it happening?")
     followed = seed_engine.ask("When's it happening?", after_first(seed_engine))
-    # Alone, nothing says what "it" is: whatever it quotes, it is not the meeting's day.
-    assert not any("held on Thursday" in c.quote for c in alone.citations[:1])
     assert followed.answered
     assert "which will be held on Thursday" in followed.citations[0].quote
     # What the previous answer showed is not shown again.
     assert not any(c.quote.startswith("China opposes") for c in followed.citations)
+
+
+def test_what_a_follow_up_points_at_is_what_was_just_quoted(seed_engine: Engine) -> None:
+    claim = "What did Kim Jong Un call for?"
+    followed = seed_engine.ask(WHEN_SAID, FollowUp.after(claim, seed_engine.ask(claim)))
+    alone = seed_engine.ask(WHEN_SAID)
+    # "That" is the call just quoted, which state media reported on Monday. Alone, nothing says
+    # what "that" is: whatever it quotes first, it is not the call.
+    first = followed.citations[0]
+    assert first.quote.startswith("North Korean leader Kim Jong Un called for")
+    assert first.answer is not None and "Monday" in first.quote[slice(*first.answer)]
+    assert not any(c.quote.startswith("North Korean leader") for c in alone.citations[:1])
 
 
 def test_the_exchange_followed_keeps_what_its_reply_cited(seed_engine: Engine) -> None:

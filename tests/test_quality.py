@@ -20,8 +20,10 @@ from corpora import (
     INTERVIEW_ARTICLE,
     LIVE_BLOG_ARTICLE,
     OBITUARY_ARTICLE,
+    PRESS_RELEASE_ARTICLE,
     PROMPTS,
     RECALL_ARTICLE,
+    REVIEW_ARTICLE,
     SECOND_ARTICLE,
     SEED_RAW,
     SPACE_ARTICLE,
@@ -31,6 +33,8 @@ from corpora import (
     TECH_ARTICLE,
     TESTS,
     THIRD_ARTICLE,
+    TRANSFERS_ARTICLE,
+    WEATHER_ARTICLE,
     WILDFIRE_ARTICLE,
 )
 
@@ -45,48 +49,56 @@ from bot.engine.evaluation import (
 )
 
 # question set -> (article, top-1 floor, declined-unanswerable floor, wrongly-declined ceiling)
-# Set after the reader's second round on the project's news questions (issue 17): top-1 three
+# Set after the reader's fourth round on the project's news questions (issue 17): top-1 three
 # points and declines four points from what it measured (bench/evaluate.py prints every
-# figure), about one question. Where it measured worse than the round before, the floors moved
-# down with it: top-1 on blind sports 40.9% -> 38.6%, blind court 63.8% -> 61.7%, fresh tech
-# 48.6% -> 45.7%, fresh arts 25.0% -> 19.4%; unanswerables declined on blind third 91.7% ->
-# 75.0%, blind seed 90% -> 80%, blind reader seed 66.7% -> 60.0%, fresh seed 90% -> 80%, seed
-# held-out 62.5% -> 50.0%, dev business 85.7% -> 78.6%; wrongly declined on blind fourth 17.9% ->
-# 21.4%, blind sports 52.3% -> 54.5%, blind court 27.7% -> 29.8%.
+# figure), about one question, and no looser than before where it still passes those. Top-1
+# rose and wrongly declined fell on every set; the decision now answers more, and declines of
+# unanswerable questions fell with it on some sets, so those floors moved down: seed dev 90.9%,
+# second article 80.0%, dev business 71.4%, blind third 66.7%, blind court 50.0%, blind
+# obituary 57.1%, fresh space 71.4%, round-2 seed 84.2%, live blog 66.7%, interview 60.0%.
 FLOORS = {
-    "seed_dev.jsonl": (SEED_RAW, 0.83, 0.96, 0.08),
-    "seed_heldout.jsonl": (SEED_RAW, 0.65, 0.46, 0.23),
-    "second_article.jsonl": (SECOND_ARTICLE, 0.57, 0.86, 0.38),
+    "seed_dev.jsonl": (SEED_RAW, 0.83, 0.86, 0.08),
+    "seed_heldout.jsonl": (SEED_RAW, 0.69, 0.46, 0.18),
+    "second_article.jsonl": (SECOND_ARTICLE, 0.70, 0.76, 0.28),
     # Written without sight of the engine to choose between reader models on news.
-    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.66, 0.62, 0.28),
-    "dev_storm.jsonl": (STORM_ARTICLE, 0.81, 0.62, 0.14),
-    "dev_business.jsonl": (BUSINESS_ARTICLE, 0.63, 0.74, 0.29),
+    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.70, 0.76, 0.23),
+    "dev_storm.jsonl": (STORM_ARTICLE, 0.83, 0.76, 0.11),
+    "dev_business.jsonl": (BUSINESS_ARTICLE, 0.74, 0.67, 0.18),
     # Written without sight of the engine and never used to tune it: these measure, not steer.
-    "blind_seed.jsonl": (SEED_RAW, 0.62, 0.76, 0.29),
-    "blind_third.jsonl": (THIRD_ARTICLE, 0.47, 0.71, 0.47),
-    "blind_seed_2.jsonl": (SEED_RAW, 0.72, 0.71, 0.22),
-    "blind_fourth.jsonl": (FOURTH_ARTICLE, 0.61, 0.87, 0.26),
-    "blind_reader_seed.jsonl": (SEED_RAW, 0.57, 0.56, 0.39),
-    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.35, 0.77, 0.59),
-    "blind_court.jsonl": (COURT_ARTICLE, 0.58, 0.58, 0.34),
-    "blind_seed_4.jsonl": (SEED_RAW, 0.55, 0.60, 0.28),
-    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.58, 0.60, 0.34),
-    "blind_obituary.jsonl": (OBITUARY_ARTICLE, 0.49, 0.60, 0.46),
+    "blind_seed.jsonl": (SEED_RAW, 0.67, 0.76, 0.29),
+    "blind_third.jsonl": (THIRD_ARTICLE, 0.57, 0.62, 0.37),
+    "blind_seed_2.jsonl": (SEED_RAW, 0.82, 0.71, 0.15),
+    "blind_fourth.jsonl": (FOURTH_ARTICLE, 0.61, 0.87, 0.22),
+    "blind_reader_seed.jsonl": (SEED_RAW, 0.77, 0.69, 0.24),
+    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.44, 0.77, 0.43),
+    "blind_court.jsonl": (COURT_ARTICLE, 0.63, 0.46, 0.30),
+    "blind_seed_4.jsonl": (SEED_RAW, 0.64, 0.60, 0.22),
+    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.69, 0.67, 0.20),
+    "blind_obituary.jsonl": (OBITUARY_ARTICLE, 0.52, 0.53, 0.34),
     # Written after the reader's first round on news chat, half typed messily, run once then:
     # 34.8% / 76.8% / 54.0% together; 36.9% / 76.8% / 50.3% with the second round.
-    "blind_issue17_seed.jsonl": (SEED_RAW, 0.31, 0.76, 0.62),
-    "blind_space.jsonl": (SPACE_ARTICLE, 0.29, 0.77, 0.59),
-    "blind_tech.jsonl": (TECH_ARTICLE, 0.42, 0.57, 0.44),
-    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.49, 0.86, 0.41),
-    "blind_arts.jsonl": (ARTS_ARTICLE, 0.16, 0.66, 0.66),
+    "blind_issue17_seed.jsonl": (SEED_RAW, 0.41, 0.76, 0.52),
+    "blind_space.jsonl": (SPACE_ARTICLE, 0.37, 0.67, 0.39),
+    "blind_tech.jsonl": (TECH_ARTICLE, 0.51, 0.62, 0.33),
+    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.54, 0.86, 0.28),
+    "blind_arts.jsonl": (ARTS_ARTICLE, 0.27, 0.66, 0.43),
     # Written after the second round was final, in styles no set had (a live blog, a Q&A
     # interview, election results, a product recall) and the bundled article, run once:
     # 41.8% / 74.5% / 47.3% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_5.jsonl": (SEED_RAW, 0.25, 0.85, 0.67),
-    "blind_live_blog.jsonl": (LIVE_BLOG_ARTICLE, 0.44, 0.68, 0.43),
-    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.38, 0.71, 0.60),
-    "blind_election.jsonl": (ELECTION_ARTICLE, 0.40, 0.50, 0.43),
-    "blind_recall.jsonl": (RECALL_ARTICLE, 0.44, 0.80, 0.47),
+    "blind_seed_5.jsonl": (SEED_RAW, 0.37, 0.80, 0.56),
+    "blind_live_blog.jsonl": (LIVE_BLOG_ARTICLE, 0.49, 0.62, 0.38),
+    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.44, 0.56, 0.49),
+    "blind_election.jsonl": (ELECTION_ARTICLE, 0.48, 0.59, 0.33),
+    "blind_recall.jsonl": (RECALL_ARTICLE, 0.47, 0.85, 0.37),
+    # Written after the fourth round was final, in styles no set had (a theatre review, a
+    # weather warning, a transfer-deadline roundup, a company press release) and the bundled
+    # article, run once: 54.7% / 69.4% / 31.1% together (issue 17's floors, 70% / 70% / 20%,
+    # are not met).
+    "blind_seed_6.jsonl": (SEED_RAW, 0.53, 0.74, 0.42),
+    "blind_review.jsonl": (REVIEW_ARTICLE, 0.47, 0.43, 0.36),
+    "blind_weather.jsonl": (WEATHER_ARTICLE, 0.59, 0.72, 0.34),
+    "blind_transfers.jsonl": (TRANSFERS_ARTICLE, 0.42, 0.80, 0.37),
+    "blind_press_release.jsonl": (PRESS_RELEASE_ARTICLE, 0.54, 0.56, 0.28),
 }
 
 
@@ -125,12 +137,12 @@ def test_every_expected_phrase_is_in_its_article(question_set: str) -> None:
 # follow-up method was first final: 33.3% top-1, 65.2% of unanswerable follow-ups declined,
 # 41.4% of answerable ones declined. With the reader reading a follow-up after the question
 # before it (issue 17): 35.6%, 80.4%, 54.0%. After the reader's second round on news: 34.5%,
-# 78.3%, 54.0% in context, and 35.6% asked on their own (one question more), so on this set the
-# context no longer finds more than it loses; on the development set it does (63.2% against
-# 47.4% alone; 100% and 15.8% declined).
+# 78.3%, 54.0% in context, and 35.6% asked on their own (one question more). After the fourth
+# round: 51.7%, 71.7%, 29.9% in context against 48.3% on their own, so the context finds more
+# again; on the development set 68.4% against 63.2% (75.0% and 10.5% declined).
 CONVERSATION_FLOORS = {
-    "conversations_dev.jsonl": (0.60, 0.95, 0.20, True),
-    "conversations.jsonl": (0.33, 0.76, 0.57, False),
+    "conversations_dev.jsonl": (0.65, 0.71, 0.15, True),
+    "conversations.jsonl": (0.48, 0.67, 0.34, True),
 }
 ARTICLES = {path.name: path for path in (SEED_RAW, SECOND_ARTICLE, THIRD_ARTICLE, FOURTH_ARTICLE)}
 ARTICLES["reuters-china-un-north-korea-rights.txt"] = SEED_RAW
