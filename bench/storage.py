@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.storage import DATABASE_FILE_NAME, CitedPassage, ReplyRecord, Storage
+from bot.records import DATABASE_FILE_NAME, CitedPassage, ReplyRecord, Storage
 
 SEED = 20_260_414
 ASKERS = 500

@@ -36,8 +36,8 @@ from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import ShelfRefused
 from bot.engine.summarizer import LENGTHS
 from bot.insights import insights_csv, read_insights, render_insights
+from bot.records import StorageError, storage_for
 from bot.shelves import ShelfLimits, Shelves
-from bot.storage import StorageError, storage_for
 
 log = logging.getLogger(__name__)
 

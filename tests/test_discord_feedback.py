@@ -19,7 +19,7 @@ from discord_standin import BotMessage, DiscordStandIn, InteractionRefused, User
 from bot.discord import ArticleBot
 from bot.discord.records import RecordKeeper, new_reply_id
 from bot.engine import Engine
-from bot.storage import ReplyRecord, Storage
+from bot.records import ReplyRecord, Storage
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
 

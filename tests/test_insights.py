@@ -24,7 +24,7 @@ from bot.insights import (
     insights_csv,
     render_insights,
 )
-from bot.storage import CitedPassage, ReplyRecord, ShelfAction, ShelfChange, Storage, VoteTally
+from bot.records import CitedPassage, ReplyRecord, ShelfAction, ShelfChange, Storage, VoteTally
 
 NOW = 1_790_000_000.0
 SEED = "reuters-china-un-north-korea-rights"

@@ -24,8 +24,8 @@ from bot.discord.shelving import RemovalButton, ShelfCommands
 from bot.discord.shutdown import InFlight
 from bot.discord.votes import VoteButton
 from bot.engine import Engine
+from bot.records import Storage, storage_for
 from bot.shelves import ShelfLimits, Shelves
-from bot.storage import Storage, storage_for
 
 # How often expired records are deleted while the bot runs (also once at start-up).
 RETENTION_SWEEP_SECONDS = 24 * 3600.0

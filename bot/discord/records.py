@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from bot.engine import Citation, Reply
 from bot.insights import CurrentArticle, Insights, gather_insights
-from bot.storage import (
+from bot.records import (
     DAY_SECONDS,
     CitedPassage,
     ReplyRecord,
