@@ -284,7 +284,7 @@ def test_a_sqlite_database_of_the_bots_own_numbering_is_adopted_keeping_every_ro
         storage.close()
 
     adopted_as = LEGACY_VERSIONS[version]
-    assert (upgrade.legacy_version, upgrade.before, upgrade.after) == (version, None, LATEST)
+    assert (upgrade.legacy_version, upgrade.before, upgrade.after) == (version, adopted_as, LATEST)
     assert upgrade.applied == Revisions.load().after(adopted_as) and upgrade.changed
     assert (reply.id, reply.question, reply.asker, reply.guild_id) == (
         "a" * 32,

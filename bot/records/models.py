@@ -83,8 +83,9 @@ class Revision:
 class SchemaUpgrade:
     """What bringing a database's schema up to date did (`Storage.migrate`).
 
-    `before` is None for a database that had no tables; `legacy_version` is set when the
-    database was numbered by the bot's own schema versions (before Alembic) and was adopted.
+    `before` is the revision the database was at, None when it had no tables. `legacy_version`
+    is set when the database was numbered by the bot's own schema versions (before it used
+    Alembic): it was then marked as the revision that version is, `before`, and upgraded on.
     """
 
     before: str | None

@@ -112,7 +112,7 @@ class Revisions:
         connection.execute(update(schema.meta).values(schema_version=self.number(self.head)))
         for revision in applied:
             log.info("storage: schema revision %s applied (%s)", revision.id, revision.description)
-        return SchemaUpgrade(state.revision, self.head, applied, state.legacy_version)
+        return SchemaUpgrade(before, self.head, applied, state.legacy_version)
 
     def config_for(self, connection: Connection | None) -> Config:
         """Alembic's configuration for these revisions, run on `connection` (which

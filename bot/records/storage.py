@@ -248,6 +248,12 @@ class Storage:
             self._empty_write_ahead_log("deleted expired records")
         return deleted
 
+    def describe(self) -> str:
+        """Where the records are and which database keeps them, for people: a file's path or
+        a URL without its password, and the database's version. StorageError if unreachable."""
+        with self._database_errors():
+            return self._database.describe()
+
     def status(self) -> str:
         """Check the database end to end, for `articlebot check`; a one-line description:
         where it is, which database runs it, its schema revision and what it holds.
