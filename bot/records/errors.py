@@ -96,20 +96,26 @@ _PROBLEM_BY_SQLSTATE_CLASS = {
 RETRY_SQLSTATE_CLASS = "40"
 
 
+def _cause(error: BaseException) -> BaseException:
+    """The driver's own exception inside SQLAlchemy's wrapper, or `error` itself."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return error.orig
+    return error
+
+
 def sqlstate(error: BaseException) -> str | None:
     """PostgreSQL's SQLSTATE code of a failure, when the server sent one."""
-    cause = error.orig if isinstance(error, DBAPIError) else error
-    code = getattr(cause, "sqlstate", None)
+    code = getattr(_cause(error), "sqlstate", None)
     return code if isinstance(code, str) else None
 
 
 def diagnose(error: BaseException) -> tuple[StorageProblem, str]:
     """What kind of failure `error` is, and the database's (or the OS's) own words."""
-    cause = error.orig if isinstance(error, DBAPIError) else error
+    cause = _cause(error)
     if isinstance(cause, OSError):
         return _PROBLEM_BY_ERRNO.get(cause.errno or 0, StorageProblem.UNAVAILABLE), str(cause)
     detail = str(cause).strip()
-    if isinstance(cause, sqlite3.Error) or isinstance(error, sqlite3.Error):
+    if isinstance(cause, sqlite3.Error):
         return _sqlite_problem(cause), detail
     code = sqlstate(error)
     if code is not None:
