@@ -127,6 +127,19 @@ class PostgresServer:
         self.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return name
 
+    def empty_database(self, name: str) -> None:
+        """Make a database as new again, far faster than dropping and creating it: its
+        sessions ended, its settings reset, its tables gone."""
+        database = sql.Identifier(name)
+        self.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(database))
+        self.execute(sql.SQL("ALTER DATABASE {} RESET ALL").format(database))
+        self.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+        with psycopg.connect(self.url(name), autocommit=True) as connection:
+            connection.execute("DROP SCHEMA public CASCADE")
+            connection.execute("CREATE SCHEMA public")
+
     def drop_database(self, name: str) -> None:
         """Drop a database, throwing out whoever is still connected to it."""
         self.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -22,11 +23,20 @@ import pytest
 from databases import sqlite_url
 from postgres_server import PostgresServer, free_port
 from record_samples import ASKER_ID, NOW, VOTER_ID, make_reply
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url, text
 
-from bot.records import DATABASE_FILE_NAME, Storage, StorageError, StorageProblem
+from bot.records import (
+    DATABASE_FILE_NAME,
+    ShelfAction,
+    ShelfChange,
+    Storage,
+    StorageError,
+    StorageProblem,
+)
+from bot.records.database import Database
 
 REPO = Path(__file__).resolve().parent.parent
+GUILD = 111_111_111_111_111_111
 
 
 @pytest.fixture
@@ -463,3 +473,53 @@ def test_postgresql_connections_dropped_between_calls_are_replaced_unnoticed(
         assert storage.replies_since(0) == [first, later]
     finally:
         storage.close()
+
+
+def test_a_transaction_postgresql_gives_up_to_end_a_deadlock_is_run_again(
+    postgres_server: PostgresServer, postgres_database: str
+) -> None:
+    storage = Storage(postgres_database)
+    change = ShelfChange(GUILD, ShelfAction.ADDED, "server/ferry", "Ferry", "ab", None, NOW)
+    storage.record_shelf_change(change)
+    storage.close()
+    database = Database(postgres_database, busy_timeout=60)
+    attempts: list[int] = []
+
+    with session_of(postgres_server, postgres_database) as other_process:
+        other_process.execute("UPDATE shelves SET version = version")  # holds the shelf's row
+        other_pid = other_process.info.backend_pid
+        blocked = threading.Thread(
+            target=lambda: (
+                other_process.execute("UPDATE meta SET schema_version = schema_version"),
+                other_process.commit(),
+            )
+        )
+
+        def work(connection: Connection) -> int:
+            attempts.append(len(attempts) + 1)
+            if len(attempts) > 1:  # run again: once the other process is through
+                blocked.join()
+            # This transaction, not the other, is the one PostgreSQL gives up.
+            connection.execute(text("SET LOCAL deadlock_timeout = '10ms'"))
+            connection.execute(text("UPDATE meta SET schema_version = schema_version"))
+            if len(attempts) == 1:  # the other process now waits for us, as we will for it
+                blocked.start()
+                wait_until_waiting(postgres_server, other_pid)
+            connection.execute(text("UPDATE shelves SET version = version"))
+            return len(attempts)
+
+        assert database.run(work, write=True) == 2  # given up once, then run again
+    database.close()
+
+
+def wait_until_waiting(server: PostgresServer, pid: int) -> None:
+    """Until the session `pid` waits for a lock (polled, for at most a minute)."""
+    for _ in range(600):
+        with psycopg.connect(server.url("postgres")) as watcher:
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", [pid]
+            ).fetchone()
+        if waiting and waiting[0]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"session {pid} never waited for a lock")

@@ -134,18 +134,17 @@ class Database:
     def run(self, work: Callable[[Connection], T], *, write: bool, lock: int | None = None) -> T:
         """`work` in one transaction; a PostgreSQL transaction given up for another's sake
         (deadlock, serialization failure) is run again."""
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 with self.transaction(write=write, lock=lock) as connection:
                     return work(connection)
             except DBAPIError as error:
-                code = sqlstate(error)
-                if attempt == TRANSACTION_ATTEMPTS or not code:
-                    raise
-                if not code.startswith(RETRY_SQLSTATE_CLASS):
+                code = sqlstate(error) or ""
+                if attempt == TRANSACTION_ATTEMPTS or not code.startswith(RETRY_SQLSTATE_CLASS):
                     raise
                 log.info("storage: transaction run again after %s (%s)", code, error.orig)
-        raise AssertionError("unreachable")  # the last attempt returns or raises
+                attempt += 1
 
     @contextmanager
     def transaction(self, *, write: bool, lock: int | None = None) -> Iterator[Connection]:
