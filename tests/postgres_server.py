@@ -140,10 +140,6 @@ class PostgresServer:
             connection.execute("DROP SCHEMA public CASCADE")
             connection.execute("CREATE SCHEMA public")
 
-    def drop_database(self, name: str) -> None:
-        """Drop a database, throwing out whoever is still connected to it."""
-        self.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
     def execute(self, statement: sql.Composable | str, params: Sequence[object] = ()) -> None:
         """Run one statement as the superuser, outside any transaction."""
         assert self._admin is not None, "the server is not started"

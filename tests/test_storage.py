@@ -17,6 +17,7 @@ from sqlalchemy import make_url
 
 from bot.records import (
     DATABASE_FILE_NAME,
+    AlreadyRecorded,
     Backend,
     Storage,
     UnknownReply,
@@ -83,7 +84,7 @@ def test_records_survive_closing_and_reopening(storage: Storage, database_url: s
 def test_a_reply_id_must_be_new_and_look_like_uuid4_hex(storage: Storage) -> None:
     reply = make_reply()
     storage.record_reply(reply)
-    with pytest.raises(ValueError, match="already recorded"):
+    with pytest.raises(AlreadyRecorded, match="already recorded"):
         storage.record_reply(replace(reply, question="something else"))
     with pytest.raises(ValueError, match="32 lowercase hex"):
         storage.record_reply(make_reply(id="not-a-uuid"))

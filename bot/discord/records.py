@@ -27,6 +27,7 @@ from bot.engine import Citation, Reply
 from bot.insights import CurrentArticle, Insights, gather_insights
 from bot.records import (
     DAY_SECONDS,
+    AlreadyRecorded,
     CitedPassage,
     ReplyRecord,
     ShelfChange,
@@ -194,9 +195,9 @@ class RecordKeeper:
             kept = dataclasses.replace(record, asker=self.storage.pseudonym(asker_id))
         try:
             self.storage.record_reply(kept)
-        except ValueError:
-            # Already recorded: an earlier try reached the database, but its answer did not
-            # reach us (a connection cut right after the commit). Saved, then.
+        except AlreadyRecorded:
+            # An earlier try reached the database, but its answer did not reach us (the
+            # connection cut right after the commit): saved, then.
             log.info("records: reply %s was saved by an earlier try", record.id)
 
     def _keep_unsaved(self, record: ReplyRecord, asker_id: int | None) -> None:
@@ -204,8 +205,8 @@ class RecordKeeper:
         if len(self._unsaved) > self._unsaved_limit:
             given_up, _ = self._unsaved.popleft()
             log.error(
-                "records: more than %d replies wait to be saved; the oldest (given at %s) is "
-                "given up",
+                "records: more than %d replies wait to be saved; the oldest, a reply given at "
+                "%s, is given up",
                 self._unsaved_limit,
                 time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(given_up.at)),
             )

@@ -18,7 +18,7 @@ of bot processes; one schema, one history of Alembic revisions, serves both.
 """
 
 from bot.records.database import DATABASE_FILE_NAME, Backend
-from bot.records.errors import StorageError, StorageProblem, UnknownReply
+from bot.records.errors import AlreadyRecorded, StorageError, StorageProblem, UnknownReply
 from bot.records.models import (
     CitedPassage,
     ReplyRecord,
@@ -35,6 +35,7 @@ __all__ = [
     "DATABASE_FILE_NAME",
     "DAY_SECONDS",
     "DEFAULT_RETENTION_DAYS",
+    "AlreadyRecorded",
     "Backend",
     "CitedPassage",
     "ReplyRecord",

@@ -33,6 +33,17 @@ class StorageError(Exception):
         return f"storage {self.problem}: {self.detail}"
 
 
+class AlreadyRecorded(ValueError):
+    """A reply with this id is recorded already (a ValueError, as any id the bot cannot use)."""
+
+    def __init__(self, reply_id: str) -> None:
+        super().__init__(reply_id)
+        self.reply_id = reply_id
+
+    def __str__(self) -> str:
+        return f"reply {self.reply_id} is already recorded"
+
+
 class UnknownReply(Exception):
     """A vote named a reply that was never recorded, or has since been deleted."""
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.records.database import conflict_insert
-from bot.records.errors import UnknownReply
+from bot.records.errors import AlreadyRecorded, UnknownReply
 from bot.records.models import CitedPassage, ReplyRecord, VoteOutcome, VoteTally
 from bot.records.schema import citations, replies, votes
 
@@ -29,9 +29,9 @@ def check_reply_id(reply_id: str) -> None:
 
 
 def store_reply(connection: Connection, reply: ReplyRecord) -> None:
-    """Insert a reply and its citations; ValueError when its id is already recorded."""
+    """Insert a reply and its citations; AlreadyRecorded when its id is."""
     if _reply_exists(connection, reply.id):
-        raise ValueError(f"reply {reply.id} is already recorded")
+        raise AlreadyRecorded(reply.id)
     try:
         connection.execute(
             insert(replies).values(
@@ -46,7 +46,7 @@ def store_reply(connection: Connection, reply: ReplyRecord) -> None:
             )
         )
     except IntegrityError:  # another process recorded it since we looked
-        raise ValueError(f"reply {reply.id} is already recorded") from None
+        raise AlreadyRecorded(reply.id) from None
     if reply.citations:
         connection.execute(
             insert(citations),

@@ -161,7 +161,8 @@ class Storage:
     def record_reply(self, reply: ReplyRecord) -> None:
         """Store a reply and its citations, all or nothing.
 
-        Raises ValueError when the id is not 32 lowercase hex digits or is already recorded.
+        Raises ValueError when the id is not 32 lowercase hex digits, and AlreadyRecorded (a
+        ValueError too) when it is recorded already.
         """
         replies.check_reply_id(reply.id)
         self._run(lambda connection: replies.store_reply(connection, reply), write=True)
