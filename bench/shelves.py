@@ -29,8 +29,8 @@ from pathlib import Path
 
 from bot.engine import Engine
 from bot.engine.shelf import read_submission
+from bot.records import Storage
 from bot.shelves import ShelfLimits, Shelves
-from bot.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"

@@ -35,9 +35,10 @@ from bot.engine.corpus import load_corpus
 from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import ShelfRefused
 from bot.engine.summarizer import LENGTHS
+from bot.engine.templates import Prompts, Trusted
 from bot.insights import insights_csv, read_insights, render_insights
+from bot.records import StorageError, storage_for
 from bot.shelves import ShelfLimits, Shelves
-from bot.storage import StorageError, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +300,25 @@ def command_insights(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def command_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    prompts = Prompts(settings.prompts_dir)
+    storage = storage_for(settings)
+    try:
+        upgrade = storage.migrate()
+        where = storage.describe()
+    except StorageError as error:
+        print(
+            f"articlebot: the records cannot be migrated ({error.problem}): {error.detail}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        storage.close()
+    # A terminal, not Discord: the path and the descriptions are printed as they are.
+    print(prompts.render("cli_migrate", where=Trusted(where), upgrade=upgrade))
+    return 0
+
+
 def command_forget(settings: Settings, args: argparse.Namespace) -> int:
     storage = storage_for(settings)
     try:
@@ -424,6 +444,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "check": command_check,
     "chat": command_chat,
     "insights": command_insights,
+    "migrate": command_migrate,
     "forget": command_forget,
     "shelf": command_shelf,
     "run": command_run,
@@ -498,6 +519,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="SERVER_ID",
         help="only one Discord server's records, its answers about since changed text as stale",
+    )
+    sub.add_parser(
+        "migrate",
+        help="bring the records database's schema to the latest revision (the bot does at start)",
     )
     forget = sub.add_parser("forget", help="delete every record of one person (their request)")
     forget.add_argument("user_id", type=int, help="the person's Discord user id")

@@ -12,6 +12,11 @@ from typing import TypeVar
 from dotenv import dotenv_values
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# The databases DATABASE_URL may name: PostgreSQL as hosts hand its URLs out (the bot opens them
+# with psycopg 3), and SQLite.
+DATABASE_SCHEMES = frozenset(
+    {"postgresql", "postgres", "postgresql+psycopg", "sqlite", "sqlite+pysqlite"}
+)
 
 T = TypeVar("T")
 
@@ -85,13 +90,17 @@ def _count(name: str, raw: str) -> int:
 
 
 def _database_url(raw: str) -> str | None:
-    # Only SQLite for now; the URL itself is never echoed, as it may carry a password.
-    if raw and not raw.startswith("sqlite:"):
+    # The URL itself is never echoed: it may carry a password.
+    if not raw:
+        return None
+    scheme = raw.partition(":")[0].lower()
+    if scheme not in DATABASE_SCHEMES:
         raise SettingsError(
-            "DATABASE_URL must be a SQLite URL such as sqlite:////var/lib/articlebot/records.db "
-            "(other databases are not supported yet); leave it empty to use DATA_DIR"
+            "DATABASE_URL must be a PostgreSQL URL such as postgresql://user:password@host/name "
+            "or a SQLite one such as sqlite:////var/lib/articlebot/records.db; leave it empty "
+            "to use a SQLite file in DATA_DIR"
         )
-    return raw or None
+    return raw
 
 
 def days(name: str, raw: str) -> float:

@@ -18,7 +18,7 @@ from bot.engine.markup import DISCORD_MESSAGE_LIMIT
 from bot.engine.question import question_kind
 from bot.engine.thesaurus import synonyms
 from bot.engine.tokenizer import QUESTION_FRAMING, base_terms, normalize
-from bot.storage import DAY_SECONDS, CitedPassage, ReplyRecord, ShelfChange, Storage, VoteTally
+from bot.records import DAY_SECONDS, CitedPassage, ReplyRecord, ShelfChange, Storage, VoteTally
 
 # The article a citation names as it is now, where the reply was given (its server), or None
 # when it is no longer there.

@@ -26,7 +26,7 @@ from bot.engine.corpus import ArticleCache
 from bot.engine.models import Article, ArticleInfo, Problem
 from bot.engine.shelf import Refusal, Shelf, ShelfRefused, Submission
 from bot.engine.vector_store import VectorStore
-from bot.storage import ShelfAction, ShelfChange, Storage, StorageError
+from bot.records import ShelfAction, ShelfChange, Storage, StorageError
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,13 @@ import discord
 import pytest
 import yarl
 from corpora import BBC, PROMPTS, SECOND_ARTICLE, SEED_RAW
+from databases import POSTGRESQL, SQLITE, sqlite_url
 from discord_standin import DiscordStandIn
 from discord_standin.client import StandInFactory
+from postgres_server import PostgresMissing, PostgresServer, server_programs
 
 from bot.engine import Engine
+from bot.records import DATABASE_FILE_NAME
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +98,47 @@ def no_unexpected_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
     errors = [r.getMessage() for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
     assert not errors, "\n".join(errors)
+
+
+# Records databases: the storage tests run on SQLite and on PostgreSQL.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test process's own (each xdist worker starts one), started
+    when a test first asks for it and deleted at the end; skipped where PostgreSQL's server
+    programs are not installed."""
+    try:
+        programs = server_programs()
+    except PostgresMissing as missing:
+        pytest.skip(str(missing))
+    server = PostgresServer(programs)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_database_name(postgres_server: PostgresServer) -> str:
+    """The database the tests of this process use on the test server, one after the other."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer, postgres_database_name: str) -> str:
+    """The URL of an empty database on the test server (emptied for each test, as fast as a
+    schema is dropped, with no session, setting or table left from the one before)."""
+    postgres_server.empty_database(postgres_database_name)
+    return postgres_server.url(postgres_database_name)
+
+
+@pytest.fixture(params=[SQLITE, POSTGRESQL])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty records database, once a SQLite file and once a PostgreSQL database."""
+    if request.param == POSTGRESQL:
+        return str(request.getfixturevalue("postgres_database"))
+    folder = tmp_path / "records"
+    folder.mkdir()
+    return sqlite_url(folder / DATABASE_FILE_NAME)

@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 from corpora import CITATION_JSON_KEYS
+from databases import legacy_database
+from postgres_server import free_port
+from sqlalchemy import make_url
 
 from bot.cli import main, terminal_progress
+from bot.records.revisions import Revisions
 
 
 def test_ask_json_prints_one_object_per_question_with_checkable_citations(
@@ -155,3 +159,52 @@ def test_progress_shows_on_a_terminal_for_a_large_corpus_only() -> None:
     assert "reading articles: 300/300\n" in terminal.getvalue()
     assert "reading articles: 50/300" in terminal.getvalue()
     assert pipe.getvalue() == "" and small.getvalue() == ""
+
+
+def test_migrate_brings_a_new_database_to_the_latest_revision_then_has_nothing_to_do(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    history = Revisions.load().history
+
+    assert main(["migrate"]) == 0
+    created = capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    again = capsys.readouterr().out
+
+    where = created.splitlines()[0]
+    assert where.startswith("records: ") and ("(SQLite 3." in where or "(PostgreSQL " in where)
+    password = make_url(database_url).password
+    assert password is None or password not in created
+    assert f"A new database: created at revision {history[-1].id}, the latest" in created
+    for revision in history:
+        assert f"  {revision.id}  {revision.description}" in created
+    assert again.splitlines() == [
+        where,
+        f"At revision {history[-1].id}, the latest: nothing to do.",
+    ]
+
+
+def test_migrate_adopts_a_database_numbered_before_revisions(
+    records_in_tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records_in_tmp_path.mkdir()
+    legacy_database(records_in_tmp_path, 1, b"salt" * 8)
+
+    assert main(["migrate"]) == 0
+
+    out = capsys.readouterr().out
+    assert "numbered the way the bot numbered its schema before revisions, version 1" in out
+    assert "marked as revision 0001" in out
+    assert "Upgraded from revision 0001 to revision 0002, the latest, applying:\n  0002  " in out
+
+
+def test_migrate_says_why_when_the_database_cannot_be_reached(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:secret@127.0.0.1:{free_port()}/records")
+    assert main(["migrate"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "articlebot: the records cannot be migrated (unavailable)" in captured.err
+    assert "secret" not in captured.err

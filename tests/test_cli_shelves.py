@@ -14,8 +14,8 @@ from corpora import PROMPTS, SECOND_ARTICLE, SPACE_ARTICLE
 from bot.cli import main
 from bot.engine import Engine
 from bot.engine.shelf import TEMPORARY_PREFIX, read_submission
+from bot.records import ShelfAction, Storage
 from bot.shelves import Shelves
-from bot.storage import ShelfAction, Storage
 
 SERVER, OTHER_SERVER = 1_001, 2_002
 MODERATOR_ID = 987_654_321_012_345_678

@@ -1,5 +1,5 @@
-"""Settings from the environment: the shelf limits are whole numbers of at least 1, and a bad
-value is refused with the setting named."""
+"""Settings from the environment: the shelf limits are whole numbers of at least 1, DATABASE_URL
+names PostgreSQL or SQLite, and a bad value is refused with the setting named."""
 
 from __future__ import annotations
 
@@ -44,3 +44,25 @@ def test_a_bad_value_is_refused_with_its_setting_named(
 ) -> None:
     with pytest.raises(SettingsError, match=f"{name} {says}"):
         settings_from(tmp_path, monkeypatch, **{name: value})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bot:secret@db.example:5432/articlebot",
+        "postgres://bot:secret@db.example/articlebot",
+        "sqlite:////var/lib/articlebot/records.db",
+    ],
+)
+def test_database_url_takes_postgresql_as_hosts_hand_it_out_and_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    assert settings_from(tmp_path, monkeypatch, DATABASE_URL=url).database_url == url
+
+
+def test_another_database_url_is_refused_without_echoing_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL must be a PostgreSQL URL") as refused:
+        settings_from(tmp_path, monkeypatch, DATABASE_URL="mysql://bot:hunter2@db.example/bot")
+    assert "hunter2" not in str(refused.value)

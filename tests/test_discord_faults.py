@@ -33,7 +33,7 @@ from discord_standin import DiscordStandIn
 
 from bot.discord.shutdown import InFlight
 from bot.engine import Engine, FollowUp
-from bot.storage import Storage
+from bot.records import Storage
 
 # Fail a test in which the bot logged an error it did not expect.
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")

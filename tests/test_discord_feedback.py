@@ -15,11 +15,13 @@ import pytest
 from corpora import ROOT
 from discord_harness import mention, render, serving, settings_for, unbolded
 from discord_standin import BotMessage, DiscordStandIn, InteractionRefused, User
+from postgres_server import PostgresServer
+from sqlalchemy import make_url
 
 from bot.discord import ArticleBot
 from bot.discord.records import RecordKeeper, new_reply_id
 from bot.engine import Engine
-from bot.storage import ReplyRecord, Storage
+from bot.records import ReplyRecord, Storage
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
 
@@ -317,6 +319,44 @@ async def test_a_database_made_read_only_mid_run_loses_votes_not_answers(
     assert any("read_only" in line and "reply" in line for line in failures)
     assert after.content == render("discord_vote_thanks", helpful=False, outcome="changed")
     assert tallies(records_in_tmp_path) == [(FIRST, 0, 1)]
+
+
+async def test_a_postgresql_database_turning_the_bot_away_loses_no_answer_nor_its_record(
+    standin: DiscordStandIn,
+    corpus_dir: Path,
+    postgres_server: PostgresServer,
+    postgres_database: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mid-run the records' PostgreSQL database closes to the bot (a failover, maintenance):
+    questions are answered all along, the voter hears it failed, the log says why, and once the
+    database is back the reply given meanwhile is saved, and can be voted on."""
+    alice = standin.world.add_member("alice")
+    name = make_url(postgres_database).database
+    settings = settings_for(standin, corpus_dir, database_url=postgres_database)
+    async with serving(standin, settings) as bot:
+        before = await ask(standin, bot, alice, FIRST)
+        postgres_server.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        postgres_server.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+        during = await ask(standin, bot, alice, "Why does China oppose the meeting?")
+        refused = await vote(standin, alice, before, "Helpful")
+        failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        caplog.clear()
+        postgres_server.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        after = await vote(standin, alice, during, "Not helpful")
+    assert "intensify confrontation" in during.content
+    assert refused.content == render("discord_vote_failed", unknown=False)
+    assert any("unavailable" in line and "reply was not saved" in line for line in failures)
+    assert any("unavailable" in line and "vote was not saved" in line for line in failures)
+    assert after.content == render("discord_vote_thanks", helpful=False, outcome="new")
+    storage = Storage(postgres_database)
+    try:
+        questions = [reply.question for reply in storage.replies_since(0)]
+        assert questions == [FIRST, "Why does China oppose the meeting?"]
+    finally:
+        storage.close()
 
 
 async def test_a_damaged_database_at_start_up_does_not_stop_the_bot_answering(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from corpora import PROMPTS
+from postgres_server import free_port
 
 from bot.cli import main
 from bot.engine import Article, Engine
@@ -24,7 +25,8 @@ from bot.insights import (
     insights_csv,
     render_insights,
 )
-from bot.storage import CitedPassage, ReplyRecord, ShelfAction, ShelfChange, Storage, VoteTally
+from bot.records import CitedPassage, ReplyRecord, ShelfAction, ShelfChange, Storage, VoteTally
+from bot.records.revisions import Revisions
 
 NOW = 1_790_000_000.0
 SEED = "reuters-china-un-north-korea-rights"
@@ -97,8 +99,16 @@ def test_the_summary_fits_a_discord_message_and_the_csv_holds_every_row(
     assert sum(row["list"] == "unanswered" for row in rows) == 300
 
 
-def stored(data_dir: Path) -> Storage:
-    storage = Storage.for_data_dir(data_dir)
+@pytest.fixture
+def records_url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The records database of every command the test runs (a SQLite file, then PostgreSQL):
+    DATABASE_URL names it."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+def stored(url: str) -> Storage:
+    storage = Storage(url)
     now = time.time()
     storage.record_reply(reply(1, "Who requested the meeting?", answered=True, at=now))
     storage.record_reply(reply(2, "What is the weather on Mars?", at=now, cited=False))
@@ -108,12 +118,9 @@ def stored(data_dir: Path) -> Storage:
 
 
 def test_articlebot_insights_prints_the_summary_and_writes_the_csv(
-    seed_corpus: Path,
-    records_in_tmp_path: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    seed_corpus: Path, records_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stored(records_in_tmp_path).close()
+    stored(records_url).close()
     table = tmp_path / "insights.csv"
     code = main(["insights", "--corpus", str(seed_corpus), "--since", "7", "--csv", str(table)])
     assert code == 0
@@ -125,20 +132,31 @@ def test_articlebot_insights_prints_the_summary_and_writes_the_csv(
 
 
 def test_articlebot_forget_deletes_one_persons_votes(
-    records_in_tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    records_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    storage = stored(records_in_tmp_path)
+    storage = stored(records_url)
     storage.record_vote(f"{2:032x}", 2222, helpful=True)
     storage.close()
     assert main(["forget", "1111"]) == 0
     assert "deleted 1 record(s)" in capsys.readouterr().out
-    storage = Storage.for_data_dir(records_in_tmp_path)
+    storage = Storage(records_url)
     tallies = storage.vote_tallies(0)
     storage.close()
     assert [(t.helpful, t.not_helpful) for t in tallies] == [(1, 0)]
 
 
-def test_check_reports_the_records_and_fails_on_a_damaged_database(
+def test_check_says_which_database_keeps_the_records_and_at_which_revision(
+    seed_corpus: Path, records_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored(records_url).close()
+    assert main(["check", "--corpus", str(seed_corpus)]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("records:")]
+    backend = "SQLite" if records_url.startswith("sqlite") else "PostgreSQL"
+    assert f"({backend} " in line
+    assert f"schema revision {Revisions.load().head}, 3 replies (1 answered, 2 declined)" in line
+
+
+def test_check_fails_on_a_damaged_sqlite_database(
     seed_corpus: Path, records_in_tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check", "--corpus", str(seed_corpus)]) == 0
@@ -149,6 +167,16 @@ def test_check_reports_the_records_and_fails_on_a_damaged_database(
         leftover.unlink()
     assert main(["check", "--corpus", str(seed_corpus)]) == 1
     assert "records: cannot be used (corrupt)" in capsys.readouterr().out
+
+
+def test_check_fails_when_the_postgresql_server_is_down(
+    seed_corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:secret@127.0.0.1:{free_port()}/records")
+    assert main(["check", "--corpus", str(seed_corpus)]) == 1
+    out = capsys.readouterr().out
+    assert "records: cannot be used (unavailable)" in out
+    assert "secret" not in out
 
 
 def test_questions_sharing_words_but_asking_different_things_stay_apart() -> None:

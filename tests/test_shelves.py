@@ -16,8 +16,8 @@ from bot.engine.encoder import DIMENSIONS, Encoder
 from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import Refusal, ShelfRefused, Submission, pasted_article, read_submission
 from bot.engine.vector_store import VectorStore
+from bot.records import ShelfAction, Storage
 from bot.shelves import ADD_WINDOW_SECONDS, ShelfLimits, Shelves
-from bot.storage import ShelfAction, Storage
 
 SERVER, OTHER_SERVER = 1_001, 2_002
 MODERATOR_ID = 987_654_321_012_345_678
@@ -242,7 +242,7 @@ from pathlib import Path
 from bot.engine import Engine
 from bot.engine.shelf import read_submission
 from bot.shelves import Shelves
-from bot.storage import Storage
+from bot.records import Storage
 
 def hang(change):
     print("recording", flush=True)

@@ -1,22 +1,20 @@
-"""The records of servers' own shelves on real SQLite files: each shelf's version, who changed
-what and when, which article version a citation quoted, one server's records apart from
-another's, and the migration that added them to a database the released bot made."""
+"""The records of servers' own shelves on SQLite and PostgreSQL: each shelf's version, who
+changed what and when, which article version a citation quoted, one server's records apart from
+another's, and the revision that added them to a database the bot made before them."""
 
 from __future__ import annotations
 
-import sqlite3
+import secrets
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from databases import legacy_database, query, sqlite_url
+from record_samples import Clock
 
-import bot.storage
-from bot.storage import (
-    DATABASE_FILE_NAME,
-    MIGRATIONS,
+from bot.records import (
     CitedPassage,
     ReplyRecord,
     ShelfAction,
@@ -32,24 +30,14 @@ MODERATOR_ID, OTHER_ID = 987_654_321_012_345_678, 876_543_210_987_654_321
 PASSAGE = CitedPassage("server/ferry", 3, 120, 150, "The ferry sailed on Monday.", "ab12" * 8)
 
 
-class Clock:
-    """A clock the test sets by hand."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)
 
 
 @pytest.fixture
-def storage(tmp_path: Path, clock: Clock) -> Iterator[Storage]:
-    opened = Storage.for_data_dir(tmp_path / "data", clock=clock, retention_days=30)
+def storage(database_url: str, clock: Clock) -> Iterator[Storage]:
+    opened = Storage(database_url, clock=clock, retention_days=30)
     yield opened
     opened.close()
 
@@ -145,39 +133,20 @@ def test_status_counts_the_shelf_changes(storage: Storage) -> None:
     assert storage.status().endswith("0 votes, 1 shelf changes")
 
 
-def test_a_database_of_the_released_schema_is_upgraded_keeping_its_records(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data_dir = tmp_path / "data"
-    old_reply = reply(citations=(replace(PASSAGE, version=""),))
-    with monkeypatch.context() as released:
-        released.setattr(bot.storage, "MIGRATIONS", MIGRATIONS[:1])
-        version_1 = Storage.for_data_dir(data_dir)
-        assert version_1.migrate() == 1
-        pseudonym = version_1.pseudonym(MODERATOR_ID)
-        version_1.close()
-    database = data_dir / DATABASE_FILE_NAME
-    with closing(sqlite3.connect(database)) as connection, connection:
-        columns = {row[1] for row in connection.execute("PRAGMA table_info(citations)")}
-        # The reply as the released bot wrote it.
-        connection.execute(
-            "INSERT INTO replies VALUES (?, ?, 1, ?, ?, 333, NULL, ?)",
-            (old_reply.id, old_reply.question, "shared+own", GUILD, NOW),
-        )
-        connection.execute(
-            "INSERT INTO citations VALUES (?, 1, ?, ?, ?, ?, ?)",
-            (old_reply.id, PASSAGE.article_id, 3, 120, 150, PASSAGE.quote),
-        )
-    assert "article_version" not in columns
+def test_a_database_from_before_shelves_gets_them_keeping_its_records(tmp_path: Path) -> None:
+    database = legacy_database(tmp_path, 1, secrets.token_bytes(32))
+    assert "article_version" not in {
+        row[1] for row in query(sqlite_url(database), "PRAGMA table_info(citations)")
+    }
 
-    upgraded = Storage.for_data_dir(data_dir)
+    upgraded = Storage.for_data_dir(tmp_path)
     try:
-        assert upgraded.migrate() == len(MIGRATIONS) == 2
-        assert upgraded.replies_since(0) == [old_reply]
-        assert upgraded.pseudonym(MODERATOR_ID) == pseudonym
+        assert upgraded.migrate().legacy_version == 1
+        (old_reply,) = upgraded.replies_since(0)
+        assert old_reply.citations[0].version == ""  # quoted before versions were kept
         assert upgraded.record_shelf_change(change(upgraded)) == 1
+        assert upgraded.shelf_changes_since(0) == [change(upgraded)]
     finally:
         upgraded.close()
-    with closing(sqlite3.connect(database)) as connection:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    tables = {row[0] for row in query(sqlite_url(database), "SELECT name FROM sqlite_master")}
     assert {"shelves", "shelf_changes", "shelf_changes_guild_at"} <= tables

@@ -24,11 +24,13 @@ from bot.discord.shelving import RemovalButton, ShelfCommands
 from bot.discord.shutdown import InFlight
 from bot.discord.votes import VoteButton
 from bot.engine import Engine
+from bot.records import Storage, storage_for
 from bot.shelves import ShelfLimits, Shelves
-from bot.storage import Storage, storage_for
 
 # How often expired records are deleted while the bot runs (also once at start-up).
 RETENTION_SWEEP_SECONDS = 24 * 3600.0
+# How often replies the database refused are tried again (also before every later write).
+UNSAVED_RETRY_SECONDS = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class ArticleBot(commands.Bot):
         )
         self.conversations = Conversations()
         self._sweeping: asyncio.Task[None] | None = None
+        self._retrying: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: check access, open the records, add the cogs and
@@ -89,6 +92,7 @@ class ArticleBot(commands.Bot):
         settings = self.settings
         await self.records.start()
         self._sweeping = asyncio.create_task(self._sweep_expired(), name="records-retention")
+        self._retrying = asyncio.create_task(self._retry_unsaved(), name="records-retry")
         self.add_dynamic_items(VoteButton, RemovalButton)
         await self.add_cog(
             Questions(
@@ -131,12 +135,18 @@ class ArticleBot(commands.Bot):
             await asyncio.sleep(RETENTION_SWEEP_SECONDS)
             await self.records.delete_expired()
 
+    async def _retry_unsaved(self) -> None:
+        while True:
+            await asyncio.sleep(UNSAVED_RETRY_SECONDS)
+            await self.records.save_unsaved()
+
     async def close(self) -> None:
         """Disconnect, stop making sentence vectors ahead, then finish the record writes already
         asked for and close the database."""
         await super().close()
-        if self._sweeping is not None:
-            self._sweeping.cancel()
+        for task in (self._sweeping, self._retrying):
+            if task is not None:
+                task.cancel()
         await asyncio.to_thread(self.serving.close)
         await self.records.close()
         await asyncio.to_thread(self.shelves.storage.close)

@@ -17,8 +17,8 @@ from bot.discord.serving import ReloadTimedOut, ServingEngine
 from bot.engine import Article, CorpusError, Engine, EngineError, ReloadReport
 from bot.engine.templates import Trusted
 from bot.insights import insights_csv, render_insights
+from bot.records import StorageError
 from bot.shelves import Shelves
-from bot.storage import StorageError
 
 # The longest period /insights looks back over: the records are kept 90 days by default.
 MAX_INSIGHT_DAYS = 365

@@ -3,8 +3,11 @@
 The event loop never waits on the database: a reply is recorded in the background while it is
 sent, and votes and `/insights` await the worker without blocking other answers. One thread
 keeps the writes in order, so a vote always lands after the reply it is about. Whatever the
-database does (locked, read-only, full, corrupt), answering goes on: the failure is logged and
-the person voting is told to try later.
+database does (locked, read-only, full, corrupt, a server down or turning the bot away),
+answering goes on: the failure is logged, the person voting is told to try later, and a reply
+that could not be saved is kept in memory and saved on a later try (before the next write, and
+every minute); what is still unsaved when the bot stops, or past the backlog's limit, is
+counted in the log, never dropped without a word.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import logging
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from bot.engine import Citation, Reply
 from bot.insights import CurrentArticle, Insights, gather_insights
-from bot.storage import (
+from bot.records import (
     DAY_SECONDS,
+    AlreadyRecorded,
     CitedPassage,
     ReplyRecord,
     ShelfChange,
@@ -36,6 +41,10 @@ from bot.storage import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# How many replies that could not be saved wait in memory for the database to come back: about
+# a day of a busy server's questions, a few MB. Past that the oldest are given up, and counted.
+UNSAVED_LIMIT = 10_000
 
 # Mentions of people, roles and channels carry their Discord ids: a recorded question keeps
 # only what kind of mention stood there.
@@ -95,11 +104,18 @@ def _passage(citation: Citation) -> CitedPassage:
 
 
 class RecordKeeper:
-    """Storage behind a single worker thread, with every failure logged rather than raised."""
+    """Storage behind a single worker thread, with every failure logged rather than raised, and
+    replies that could not be saved kept to try again."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, *, unsaved_limit: int = UNSAVED_LIMIT) -> None:
+        if unsaved_limit < 1:
+            raise ValueError(f"unsaved_limit must be at least 1, got {unsaved_limit!r}")
         self.storage = storage
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
+        # Replies the database refused, oldest first, with the asker's id (their pseudonym
+        # needs the database). Only the worker thread touches it.
+        self._unsaved: deque[tuple[ReplyRecord, int | None]] = deque()
+        self._unsaved_limit = unsaved_limit
 
     async def _run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._worker, work)
@@ -108,12 +124,17 @@ class RecordKeeper:
         """Bring the schema up to date and delete expired records; a broken database is logged
         and the bot answers all the same (every later call tries the schema again)."""
         try:
-            version = await self._run(self.storage.migrate)
+            upgrade = await self._run(self.storage.migrate)
             deleted = await self._run(self.storage.delete_expired)
         except StorageError as error:
             log.error("records: the database cannot be used (%s): %s", error.problem, error.detail)
             return
-        log.info("records: schema version %d, %d expired record(s) deleted", version, deleted)
+        log.info(
+            "records: %s database at schema revision %s, %d expired record(s) deleted",
+            self.storage.backend,
+            upgrade.after,
+            deleted,
+        )
 
     async def delete_expired(self) -> None:
         """Apply the retention period now."""
@@ -128,16 +149,25 @@ class RecordKeeper:
             log.info("records: %d expired record(s) deleted", deleted)
 
     def record_reply(self, record: ReplyRecord, asker_id: int | None) -> None:
-        """Keep a reply, in the background, the asker only as a pseudonym."""
+        """Keep a reply, in the background, the asker only as a pseudonym; if the database
+        fails, the reply waits in memory for a later try."""
 
         def write() -> None:
+            self._save_unsaved()  # the older ones first, so the records keep their order
+            if self._unsaved:  # the database still fails: this one waits behind them
+                self._keep_unsaved(record, asker_id)
+                log.warning("records: a reply waits to be saved (%d waiting)", len(self._unsaved))
+                return
             try:
-                kept = record
-                if asker_id is not None:
-                    kept = dataclasses.replace(record, asker=self.storage.pseudonym(asker_id))
-                self.storage.record_reply(kept)
+                self._save(record, asker_id)
             except StorageError as error:
-                log.error("records: a reply was not saved (%s): %s", error.problem, error.detail)
+                self._keep_unsaved(record, asker_id)
+                log.error(
+                    "records: a reply was not saved (%s): %s; kept to try again (%d waiting)",
+                    error.problem,
+                    error.detail,
+                    len(self._unsaved),
+                )
             except Exception:  # a bug: nobody awaits this write, so say it here
                 log.exception("records: a reply was not saved")
 
@@ -145,6 +175,60 @@ class RecordKeeper:
             self._worker.submit(write)
         except RuntimeError:  # closed: the bot is stopping and this reply came too late
             log.warning("records: a reply after shutdown was not saved")
+
+    async def save_unsaved(self) -> None:
+        """Try again to save the replies the database refused before (nothing to do, and no
+        database touched, when there are none)."""
+        try:
+            await self._run(self._save_unsaved)
+        except RuntimeError:  # closed: the bot is stopping
+            return
+
+    @property
+    def unsaved(self) -> int:
+        """How many replies are waiting to be saved."""
+        return len(self._unsaved)
+
+    def _save(self, record: ReplyRecord, asker_id: int | None) -> None:
+        kept = record
+        if asker_id is not None:
+            kept = dataclasses.replace(record, asker=self.storage.pseudonym(asker_id))
+        try:
+            self.storage.record_reply(kept)
+        except AlreadyRecorded:
+            # An earlier try reached the database, but its answer did not reach us (the
+            # connection cut right after the commit): saved, then.
+            log.info("records: reply %s was saved by an earlier try", record.id)
+
+    def _keep_unsaved(self, record: ReplyRecord, asker_id: int | None) -> None:
+        self._unsaved.append((record, asker_id))
+        if len(self._unsaved) > self._unsaved_limit:
+            given_up, _ = self._unsaved.popleft()
+            log.error(
+                "records: more than %d replies wait to be saved; the oldest, a reply given at "
+                "%s, is given up",
+                self._unsaved_limit,
+                time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(given_up.at)),
+            )
+
+    def _save_unsaved(self) -> None:
+        """On the worker: save the waiting replies, oldest first, until the database fails."""
+        saved = 0
+        while self._unsaved:
+            record, asker_id = self._unsaved[0]
+            try:
+                self._save(record, asker_id)
+            except StorageError as error:
+                log.debug("records: still cannot save replies (%s)", error.problem)
+                break
+            self._unsaved.popleft()
+            saved += 1
+        if saved:
+            log.info(
+                "records: %d reply(ies) saved on a later try, %d still waiting",
+                saved,
+                len(self._unsaved),
+            )
 
     def expired(self, reply_id: str) -> bool:
         """Whether a reply is older than the records are kept (so it is not on record)."""
@@ -154,6 +238,10 @@ class RecordKeeper:
         """Forget a reply that was recorded but never reached anyone, in the background."""
 
         def withdraw() -> None:
+            waiting = [unsaved for unsaved in self._unsaved if unsaved[0].id == reply_id]
+            if waiting:  # never saved: it need only stop waiting
+                self._unsaved.remove(waiting[0])
+                return
             try:
                 self.storage.withdraw_reply(reply_id)
             except StorageError as error:
@@ -169,8 +257,13 @@ class RecordKeeper:
     async def vote(self, reply_id: str, voter_id: int, helpful: bool) -> VoteOutcome | None:
         """Record a vote: how it changed the person's vote, or None when it could not be saved
         (raises UnknownReply for a reply that is not on record)."""
+
+        def cast() -> VoteOutcome:
+            self._save_unsaved()  # the reply voted on may be one of them
+            return self.storage.record_vote(reply_id, voter_id, helpful)
+
         try:
-            return await self._run(lambda: self.storage.record_vote(reply_id, voter_id, helpful))
+            return await self._run(cast)
         except UnknownReply:
             raise
         except StorageError as error:
@@ -209,10 +302,19 @@ class RecordKeeper:
         await self._run(lambda: None)
 
     async def close(self) -> None:
-        """Finish the writes already asked for, then close the database."""
+        """Finish the writes already asked for, try the unsaved replies once more, then close
+        the database; the log counts any reply that is lost."""
 
         def finish() -> None:
             self._worker.shutdown(wait=True)
+            self._save_unsaved()
+            if self._unsaved:
+                log.error(
+                    "records: %d reply(ies) could not be saved before the bot stopped, the "
+                    "database refusing them since %s; they are lost",
+                    len(self._unsaved),
+                    time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self._unsaved[0][0].at)),
+                )
             self.storage.close()  # the last connection checkpoints: disk work, off the loop
 
         await asyncio.to_thread(finish)

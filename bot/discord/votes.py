@@ -14,7 +14,7 @@ import discord
 from bot.discord.buttons import FlagButton
 from bot.discord.responses import DISCORD_FAILURES, respond
 from bot.engine import Engine
-from bot.storage import UnknownReply
+from bot.records import UnknownReply
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot

@@ -1,0 +1,1 @@
+"""Revision scripts, loaded by Alembic from their files (their names start with a digit)."""
