@@ -31,7 +31,7 @@ from bot.engine import (
     Reply,
 )
 from bot.engine.bookcase import Bookcase
-from bot.engine.corpus import load_corpus
+from bot.engine.corpus import ArticleCache, load_corpus
 from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import ShelfRefused
 from bot.engine.summarizer import LENGTHS
@@ -116,16 +116,28 @@ def terminal_progress(stream: TextIO) -> Callable[[int, int], None]:
 
 
 def load_engine(settings: Settings) -> Engine:
-    """Build the engine the settings describe, with progress on a terminal."""
+    """Build the engine the settings describe, with progress on a terminal: its index and
+    sentence vectors kept under DATA_DIR, as the bot keeps them, so the next command starts
+    from them."""
     return Engine.load(
-        settings.corpus_dir, settings.prompts_dir, progress=terminal_progress(sys.stderr)
+        settings.corpus_dir,
+        settings.prompts_dir,
+        ArticleCache.kept_in(settings.data_dir),
+        progress=terminal_progress(sys.stderr),
     )
 
 
 def open_shelves(settings: Settings) -> Shelves:
     """The servers' own shelves the settings describe (close `.storage` when done)."""
     limits = ShelfLimits(settings.server_article_limit, settings.article_adds_per_minute)
-    return Shelves(settings.data_dir, storage_for(settings), limits)
+    cache = ArticleCache.kept_in(settings.data_dir)
+    return Shelves(
+        settings.data_dir,
+        storage_for(settings),
+        limits,
+        vector_store=cache.vector_store,
+        snapshot_store=cache.store,
+    )
 
 
 def load_bookcase(settings: Settings, server: int | None) -> Engine | Bookcase:
@@ -202,6 +214,7 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
         f"articles: {len(articles)}  paragraphs: {paragraphs}  "
         f"sentences: {engine.library.sentence_count}"
     )
+    print(f"index: {engine.describe_index()}")
     print(f"templates: {len(engine.prompts.names())} in {settings.prompts_dir}")
     reader = engine.answerer.reader
     megabytes = reader.model_file.stat().st_size / 1e6
@@ -235,12 +248,15 @@ def check_shelves(settings: Settings, engine: Engine) -> None:
         print(f"shelves: {len(guild_ids)} server(s) with articles of their own in {shelves.folder}")
         for guild_id in guild_ids:
             shelf = shelves.shelf(guild_id)
+            report = None
             try:
-                corpus = load_corpus(shelf.folder)
-                articles, warnings = len(corpus.articles), corpus.warnings
+                corpus = load_corpus(shelf.folder, ArticleCache(store=shelves.snapshot_store))
+                articles, warnings, report = len(corpus.articles), corpus.warnings, corpus.report
             except CorpusError as error:  # none of its files loads
                 articles, warnings = 0, error.warnings
             print(f"  server {guild_id}: {articles} article(s), {len(warnings)} warning(s)")
+            if report is not None:
+                print(f"    index: {engine.describe_index(report)}")
             for warning in warnings:
                 print(f"    {engine.describe(warning)}")
             for leftover in shelf.leftovers():

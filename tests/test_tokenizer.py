@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from corpora import SEED_RAW
 
-from bot.engine.library import default_glossary
 from bot.engine.models import Problem, ProblemKind
+from bot.engine.snapshot import default_glossary
 from bot.engine.tokenizer import (
     Tokenizer,
     base_terms,
