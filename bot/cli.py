@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Settings, SettingsError, days, load_settings
 from bot.engine import (
@@ -35,9 +35,11 @@ from bot.engine.corpus import ArticleCache, load_corpus
 from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import ShelfRefused
 from bot.engine.summarizer import LENGTHS
-from bot.insights import insights_csv, read_insights, render_insights
-from bot.shelves import ShelfLimits, Shelves
-from bot.storage import StorageError, storage_for
+
+# The records database (SQLAlchemy) is imported by the commands that use it, not at start: its
+# import alone takes longer than `articlebot ask` takes to answer from an indexed corpus.
+if TYPE_CHECKING:
+    from bot.shelves import Shelves
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +131,9 @@ def load_engine(settings: Settings) -> Engine:
 
 def open_shelves(settings: Settings) -> Shelves:
     """The servers' own shelves the settings describe (close `.storage` when done)."""
+    from bot.shelves import ShelfLimits, Shelves
+    from bot.storage import storage_for
+
     limits = ShelfLimits(settings.server_article_limit, settings.article_adds_per_minute)
     cache = ArticleCache.kept_in(settings.data_dir)
     return Shelves(
@@ -200,6 +205,8 @@ def print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> Non
 
 
 def command_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import StorageError, storage_for
+
     engine = load_engine(settings)
     # Render every reply kind once on real data, so a broken template fails here, not live.
     first_sentence = engine.library.sentences[0].sentence.text
@@ -288,6 +295,9 @@ def command_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_insights(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.insights import insights_csv, read_insights, render_insights
+    from bot.storage import StorageError, storage_for
+
     engine = load_engine(settings)
     current = None
     if args.server is not None:
@@ -316,6 +326,8 @@ def command_insights(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_forget(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import StorageError, storage_for
+
     storage = storage_for(settings)
     try:
         deleted = storage.forget(args.user_id)
@@ -329,6 +341,8 @@ def command_forget(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_shelf(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import StorageError
+
     shelves = open_shelves(settings)
     try:
         if args.shelf_command == "list" and args.server is None:

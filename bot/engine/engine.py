@@ -13,6 +13,7 @@ from typing import Any, Self
 
 from bot.engine.answerer import Answer, Answerer, Context, Quote
 from bot.engine.corpus import ArticleCache, load_corpus
+from bot.engine.encoder import Encoder
 from bot.engine.errors import CorpusError, EngineError, UnknownArticle
 from bot.engine.library import Library, newest_first
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
@@ -27,6 +28,7 @@ from bot.engine.models import (
     Reply,
     Sentence,
 )
+from bot.engine.reader import Reader
 from bot.engine.snapshot_store import SnapshotReport
 from bot.engine.summarizer import LENGTHS, Summarizer, choose_sentences
 from bot.engine.templates import Prompts
@@ -71,6 +73,9 @@ class Engine:
     ) -> Self:
         """Read the corpus and templates (or use templates already read); CorpusError or
         TemplateProblem if unusable."""
+        # The models load in threads of their own while the corpus and templates are read.
+        Reader.warm_up()
+        Encoder.warm_up()
         prompts = prompts_dir if isinstance(prompts_dir, Prompts) else Prompts(Path(prompts_dir))
         cache = cache if cache is not None else ArticleCache()
         try:
