@@ -113,25 +113,31 @@ class ArticlesById(Mapping[str, Article]):
 
 
 class TermSets(Sequence[frozenset[str]]):
-    """Per sentence, a set of index terms, made when asked from the index's term lists.
+    """Per sentence, a set of index terms, made when asked from the index's term lists: the
+    sentence's own, or those of the group of sentences it belongs to (its paragraph).
 
     A frozenset per sentence (and per paragraph) would be the largest thing in memory on a big
     corpus, hundreds of megabytes, while a question looks at a few dozen sentences, several
     times each: the sets made last are kept for the next look.
     """
 
-    def __init__(self, index: BM25Index, starts: np.ndarray, ends: np.ndarray) -> None:
-        if len(starts) != len(ends):
-            raise ValueError(f"{len(starts)} span starts but {len(ends)} span ends")
+    def __init__(
+        self, index: BM25Index, groups: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> None:
+        """`groups`: each sentence's group as its first sentence and the one after its last;
+        None for each sentence alone."""
         self._names = index.terms_by_id
         self._terms = index.document_terms
-        # array.array: compact like numpy, but indexing it gives plain ints, fast.
-        self._starts = array("q", starts.astype(np.int64).tobytes())
-        self._ends = array("q", ends.astype(np.int64).tobytes())
+        # Indexed where they are: the index's offsets are mapped from its snapshot's file.
+        self._offsets = index.document_offsets
+        self._count = index.document_count
+        if groups is not None and not len(groups[0]) == len(groups[1]) == self._count:
+            raise ValueError(f"{self._count} sentences but groups of {len(groups[0])}")
+        self._groups = groups
         self._recent: dict[tuple[int, int], frozenset[str]] = {}
 
     def __len__(self) -> int:
-        return len(self._starts)
+        return self._count
 
     @overload
     def __getitem__(self, position: int) -> frozenset[str]: ...
@@ -142,9 +148,12 @@ class TermSets(Sequence[frozenset[str]]):
     def __getitem__(self, position: int | slice) -> frozenset[str] | list[frozenset[str]]:
         if isinstance(position, slice):
             return [self[i] for i in range(len(self))[position]]
-        # IndexError and negative positions as a list has them. Sentences of one paragraph
-        # share its span, so its set is made once.
-        span = (self._starts[position], self._ends[position])
+        position = range(self._count)[position]  # IndexError and negatives as a list has them
+        first, end = position, position + 1
+        if self._groups is not None:
+            first, end = int(self._groups[0][position]), int(self._groups[1][position])
+        # Sentences of one paragraph share its span, so its set is made once.
+        span = (int(self._offsets[first]), int(self._offsets[end]))
         found = self._recent.get(span)
         if found is None:
             ids = self._terms[span[0] : span[1]].tolist()
@@ -179,8 +188,7 @@ class Library:
         self.tokenizer = Tokenizer(snapshot.aliases)
         self.sentences = IndexedSentences(self.articles, snapshot.sentence_bounds)
         self.index: BM25Index = snapshot.index
-        offsets = self.index.document_offsets
-        self.terms: TermSets = TermSets(self.index, offsets[:-1], offsets[1:])
+        self.terms: TermSets = TermSets(self.index)
         # Each sentence's paragraph, as terms: the context a sentence leans on. A paragraph
         # starts at each article's first sentence and wherever the paragraph number changes.
         numbers = snapshot.paragraph_numbers
@@ -188,12 +196,11 @@ class Library:
         bounds = snapshot.sentence_bounds
         starts[bounds[:-1][np.diff(bounds) > 0]] = True
         starts[1:] |= numbers[1:] != numbers[:-1]
-        first = np.flatnonzero(starts)
+        first = np.flatnonzero(starts).astype(np.int32)
         sizes = np.diff(np.append(first, len(numbers)))
         self.paragraph_terms: TermSets = TermSets(
             self.index,
-            np.repeat(offsets[first], sizes),
-            np.repeat(offsets[first + sizes], sizes),
+            (np.repeat(first, sizes), np.repeat((first + sizes).astype(np.int32), sizes)),
         )
         self.by_id = ArticlesById(self.articles, self.records)
         # Titles as base terms, for questions about an article rather than its content: made
