@@ -14,10 +14,10 @@ builds it, so it is the same index, term for term, whichever way the snapshot wa
 
 The file: a magic line; a JSON header naming the format, the code version, the corpus key and
 each section (its dtype, shape, offset, length and CRC-32), then the header's own CRC-32; then
-the sections, each at a 64-byte boundary. One section is the metadata (JSON: the files, the
-articles' records, the index's terms); the others are arrays. Every checksum is checked when the
-file is opened, so a damaged or truncated file is refused, never used. JSON and raw arrays only:
-nothing in the file is ever run.
+the sections, each at a 64-byte boundary. Four sections are text: the metadata (JSON), the files
+and the articles' records (JSON, one a line) and the index's terms (one a line); the others are
+arrays. Every checksum is checked when the file is opened, so a damaged or truncated file is
+refused, never used. JSON and raw arrays only: nothing in the file is ever run.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import numpy as np
 
 from bot.engine.index import ARRAY_NAMES, BM25Index
 from bot.engine.models import Article, Paragraph, Problem, ProblemKind, Sentence
+from bot.engine.pacing import paced
 from bot.engine.tokenizer import Tokenizer, base_terms, mine_aliases, parse_glossary
 from bot.engine.vector_store import sentences_digest
 
@@ -535,16 +536,20 @@ class CorpusSnapshot:
     def write(self, file: BinaryIO) -> None:
         """Write the snapshot in its file format (see the module's docstring)."""
         index = self.index
-        meta = {
-            "files": [[f.relpath, f.digest, _problems(f), f.article] for f in self.files],
-            "articles": [r.to_json() for r in self.records],
-            "aliases": self.aliases,
-            "terms": index.terms_by_id,
-            "average_length": index.average_length,
-            "k1": index.k1,
-            "b": index.b,
+        meta = {"aliases": self.aliases, "average_length": index.average_length}
+        meta.update(k1=index.k1, b=index.b)
+        texts = {
+            "meta": json.dumps(meta),
+            # One line a file, an article, a term: written and read a line at a time, never in
+            # one long call that would keep the interpreter from the event loop during a reload.
+            "files": _lines([f.relpath, f.digest, _problems(f), f.article] for f in self.files),
+            "articles": _lines(r.to_json() for r in self.records),
+            "terms": "\n".join(index.terms_by_id),  # terms are words: never a line break
         }
-        sections = [("meta", np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))]
+        sections = [
+            (name, np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8))
+            for name, text in texts.items()
+        ]
         sections.extend((name, np.ascontiguousarray(a)) for name, a in self._arrays.items())
         table: list[list[Any]] = []
         offsets: list[int] = []
@@ -568,6 +573,15 @@ class CorpusSnapshot:
             file.write(b"\0" * (start + at - written))
             file.write(section.data.cast("B"))
             written = start + at + section.nbytes
+
+
+def _lines(rows: Iterable[Any]) -> str:
+    return "\n".join(json.dumps(row) for row in paced(rows))
+
+
+def _rows(section: np.ndarray) -> Iterator[Any]:
+    text = section.tobytes()
+    return (json.loads(line) for line in paced(text.split(b"\n")) if line)
 
 
 def _problems(entry: FileEntry) -> list[list[Any]]:
@@ -661,8 +675,9 @@ def read_snapshot(path: Path, key: str | None = None) -> CorpusSnapshot:
             array = np.frombuffer(mapped, dtype=kind, count=length // kind.itemsize, offset=begin)
             arrays[name] = array.reshape(shape)
         meta = json.loads(arrays.pop("meta").tobytes())
+        terms = arrays.pop("terms").tobytes().decode("utf-8", "surrogatepass")
         index = BM25Index.from_arrays(
-            meta["terms"],
+            terms.split("\n") if terms else [],
             {name: arrays[name] for name in ARRAY_NAMES},
             meta["average_length"],
             meta["k1"],
@@ -670,9 +685,9 @@ def read_snapshot(path: Path, key: str | None = None) -> CorpusSnapshot:
         )
         files = tuple(
             FileEntry(relpath, digest, tuple(Problem(ProblemKind(k), d, p) for k, d, p in found), n)
-            for relpath, digest, found, n in meta["files"]
+            for relpath, digest, found, n in _rows(arrays.pop("files"))
         )
-        records = tuple(ArticleRecord.from_json(row) for row in meta["articles"])
+        records = tuple(ArticleRecord.from_json(row) for row in _rows(arrays.pop("articles")))
         aliases = {key: tuple(terms) for key, terms in meta["aliases"].items()}
         return CorpusSnapshot(header["key"], files, records, aliases, index, arrays, path)
     except SnapshotDamaged:
