@@ -172,14 +172,11 @@ class Library:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        snapshot = corpus.snapshot
-        if snapshot is None or not isinstance(corpus.articles, SnapshotArticles):
-            # Articles given whole (parsed elsewhere): indexed as a load indexes them.
-            snapshot = snapshot_of(corpus.articles, corpus.glossary_text)
-            self.articles = SnapshotArticles(snapshot)
-        else:
+        if isinstance(corpus.articles, SnapshotArticles):  # as load_corpus gives them
             self.articles = corpus.articles
-        self.snapshot = snapshot
+        else:  # articles given whole (parsed elsewhere): indexed as a load indexes them
+            self.articles = SnapshotArticles(snapshot_of(corpus.articles, corpus.glossary_text))
+        snapshot = self.snapshot = self.articles.snapshot
         self.records: tuple[ArticleRecord, ...] = snapshot.records
         warnings = list(corpus.warnings)
         _, problems = parse_glossary(corpus.glossary_text)

@@ -98,10 +98,15 @@ class SnapshotStore:
         try:
             if not read_header(newest).current:
                 return None, SnapshotState.OTHER_VERSION, ""
-            return read_snapshot(newest), SnapshotState.STALE, ""
+            found = read_snapshot(newest)
+        except FileNotFoundError:  # deleted meanwhile by another process making a newer one
+            return None, SnapshotState.BUILT, ""
         except (OSError, SnapshotDamaged) as error:
             discard_damaged(newest, "the index snapshot", str(error))
             return None, SnapshotState.DAMAGED, str(error)
+        with contextlib.suppress(OSError):  # last used, so the last to be deleted
+            os.utime(newest)
+        return found, SnapshotState.STALE, ""
 
     def write(self, root: Path, snapshot: CorpusSnapshot) -> Path:
         """Keep a snapshot made in memory: the file it is written to, to be mapped back with
