@@ -80,9 +80,8 @@ class IndexedSentences(Sequence[IndexedSentence]):
         number = self._article_of[position]  # IndexError and negative positions as a list
         if position < 0:
             position += len(self)
-        articles = self._articles
-        sentence = articles.sentence(number, position - self._first[number])
-        return IndexedSentence(sentence, articles[number])
+        article, sentences = self._articles.with_sentences(number)
+        return IndexedSentence(sentences[position - self._first[number]], article)
 
     def __iter__(self) -> Iterator[IndexedSentence]:
         return (self[i] for i in range(len(self)))

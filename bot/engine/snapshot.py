@@ -722,9 +722,10 @@ class SnapshotArticles(Sequence[Article]):
             return [self[i] for i in range(len(self))[number]]
         return self._made(_position(number, len(self)))[0]
 
-    def sentence(self, number: int, position: int) -> Sentence:
-        """Body sentence `position` of article `number`."""
-        return self._made(_position(number, len(self)))[1][position]
+    def with_sentences(self, number: int) -> tuple[Article, tuple[Sentence, ...]]:
+        """Article `number` and its body sentences, made together (`Article.sentences` makes
+        its tuple on every call)."""
+        return self._made(_position(number, len(self)))
 
     def __iter__(self) -> Iterator[Article]:
         return (self[i] for i in range(len(self)))
