@@ -168,7 +168,7 @@ def load_corpus(
 ) -> Corpus:
     """Read every article file under `root`; raise CorpusError when none is usable.
 
-    `progress` hears how many of the files are indexed (parsed, or taken from a snapshot).
+    `progress(done, total)` hears how many of the files are read, after each one.
     """
     root = Path(root)
     if not root.exists():
@@ -219,11 +219,10 @@ def _read_files(
         raw = _read(path, relpath, read_warnings)
         found = _File(relpath, path, None if raw is None else _digest(raw), read_warnings)
         files.append(found)
-        if building is not None:
-            if raw is not None and found.digest is not None:
-                building.add(*_parsed(relpath, raw, found.digest))
-            if progress is not None:
-                progress(done, len(listed))
+        if building is not None and raw is not None and found.digest is not None:
+            building.add(*_parsed(relpath, raw, found.digest))
+        if progress is not None:
+            progress(done, len(listed))
     return files, None if building is None else building.build(glossary_text)
 
 
@@ -244,8 +243,6 @@ def _indexed(
     # load always did; otherwise they are only digested here, and parsed below if need be.
     one_pass = previous.snapshot is None
     files, made = _read_files(listed, glossary_text, one_pass, progress)
-    if progress is not None and not one_pass:
-        progress(len(listed), len(listed))
     key = corpus_key(((f.relpath, f.digest) for f in files if f.digest), glossary_text)
     count = sum(1 for f in files if f.digest is not None)
     stored = store is not None
