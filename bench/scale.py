@@ -425,17 +425,7 @@ def starts_table(runs: dict[str, dict[str, Any]], processes: int) -> str:
             "",
         ),
     ]
-    width = max(len(label) for label, _, _ in rows)
-    cells = [[fmt(runs[n]) for n in names] for _, fmt, _ in rows]
-    widths = [max(len(names[i]), *(len(c[i]) for c in cells)) for i in range(len(names))]
-    lines = [
-        "  ".join([f"{'':{width}}", *(f"{h:>{w}}" for h, w in zip(names, widths, strict=True))])
-        + "  target"
-    ]
-    for (label, _, target), row in zip(rows, cells, strict=True):
-        values = (f"{c:>{w}}" for c, w in zip(row, widths, strict=True))
-        lines.append("  ".join([f"{label:{width}}", *values]) + f"  {target}")
-    return "\n".join(lines)
+    return rendered(names, rows, [runs[name] for name in names])
 
 
 # The table ----------------------------------------------------------------------------------
@@ -499,9 +489,17 @@ def table(name: str, runs: dict[int, dict]) -> str:
         ("loop lag, full rebuild", lambda r: lag(r, "lag_full"), "max <= 50"),
         ("loop lag, full rebuild, gc.freeze()", lambda r: lag(r, "lag_full_frozen"), ""),
     ]
+    return rendered(head, rows, [runs[n] for n in sizes])
+
+
+def rendered(
+    head: list[str], rows: list[tuple[str, Callable[[Any], str], str]], runs: list[Any]
+) -> str:
+    """A table: a row per measure (its label, how to show a run's value, its target), a column
+    per run under `head`."""
     width = max(len(label) for label, _, _ in rows)
-    cells = [[fmt(runs[n]) for n in sizes] for _, fmt, _ in rows]
-    widths = [max(len(head[i]), *(len(c[i]) for c in cells)) for i in range(len(sizes))]
+    cells = [[fmt(run) for run in runs] for _, fmt, _ in rows]
+    widths = [max(len(head[i]), *(len(c[i]) for c in cells)) for i in range(len(runs))]
     lines = [
         "  ".join([f"{'':{width}}", *(f"{h:>{w}}" for h, w in zip(head, widths, strict=True))])
         + "  target"
