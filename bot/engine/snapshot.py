@@ -688,7 +688,7 @@ def read_snapshot(path: Path, key: str | None = None) -> CorpusSnapshot:
             for relpath, digest, found, n in _rows(arrays.pop("files"))
         )
         records = tuple(ArticleRecord.from_json(row) for row in _rows(arrays.pop("articles")))
-        aliases = {key: tuple(terms) for key, terms in meta["aliases"].items()}
+        aliases = {acronym: tuple(phrase) for acronym, phrase in meta["aliases"].items()}
         return CorpusSnapshot(header["key"], files, records, aliases, index, arrays, path)
     except SnapshotDamaged:
         raise
