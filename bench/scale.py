@@ -1,6 +1,7 @@
 """Scale: load, reload, memory and question latency on a news corpus, and at eight times its size.
 
 Run: python bench/scale.py [--copies 1 8] [--questions 300] [--reference-questions 30]
+                           [--processes 2] [--starts-only]
 
 The corpus is the BBC News set at ../shared/data/bbc-news (relative to the project root) where
 this machine has it; otherwise a synthetic corpus of the same shape is generated (2,225 articles
@@ -11,6 +12,14 @@ article has its own id and file, and loading and reloading go through the real l
 Each size runs in a child process of its own, so its peak memory (ru_maxrss) is its alone; the
 peak is taken before the rank-bm25 and bm25s comparison indexes are built in the same child.
 Questions are seeded: headlines of random articles and key words of random sentences.
+
+Starts (also on the bundled article): a fresh process loads the corpus as `articlebot run` does,
+its index snapshot and sentence vectors kept in a data folder of its own, and answers one
+question; the time is from launching the process to that answer. Cold: the data folder is
+empty. Warm: a second process on the unchanged corpus. Then `--processes` warm processes start
+at once on the same data folder; each process's memory (RSS, and PSS from
+/proc/PID/smaps_rollup, which shares each page among the processes mapping it) is read while
+they are all running, after each has answered START_QUESTIONS more questions.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import asyncio
 import gc
 import itertools
 import json
+import os
 import random
 import resource
 import shutil
@@ -39,7 +49,6 @@ from bot.engine import Engine
 from bot.engine.corpus import ArticleCache
 from bot.engine.index import ReferenceBM25
 from bot.engine.tokenizer import STOPWORDS
-from bot.engine.vector_store import VectorStore
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -48,6 +57,7 @@ BBC = ROOT.parent / "shared" / "data" / "bbc-news"
 FOLDERS = {"business": 510, "entertainment": 386, "politics": 417, "sport": 511, "tech": 401}
 SEED = 2024
 WARM_UP = 20  # questions answered before timing: the synonym table and templates load lazily
+START_QUESTIONS = 20  # questions a started process answers before its memory is read
 TOP = 10
 TICK = 0.001  # the loop-lag probe's sleep, seconds
 QUESTION_GAP = 0.02  # seconds between questions arriving while a reload runs
@@ -209,10 +219,12 @@ async def loop_lag_during(
 def measure(corpus: Path, questions_count: int, reference_count: int, full_rebuild: bool) -> dict:
     """Every number of the table for one corpus folder."""
     result: dict[str, Any] = {}
-    store = Path(tempfile.mkdtemp(prefix="articlebot-vectors-"))
+    data = Path(tempfile.mkdtemp(prefix="articlebot-data-"))
     started = time.perf_counter()
-    # As `articlebot run` loads it: sentence vectors kept on disk (here in a temporary folder).
-    engine = Engine.load(corpus, PROMPTS, ArticleCache(vector_store=VectorStore(store)))
+    # As `articlebot run` loads it: the index snapshot and sentence vectors kept on disk (here
+    # in a temporary data folder), so a cold load includes writing the snapshot, and a reload
+    # writes the new one.
+    engine = Engine.load(corpus, PROMPTS, ArticleCache.kept_in(data))
     result["load_s"] = time.perf_counter() - started
     library = engine.library
     result["articles"] = len(library.articles)
@@ -232,7 +244,6 @@ def measure(corpus: Path, questions_count: int, reference_count: int, full_rebui
     result["peak_after_vectors_mb"] = peak_mb()
     questions = make_questions(engine, questions_count, SEED)
     result["ask"] = percentiles([timed(lambda q=q: engine.ask(q)) for q in questions])
-    shutil.rmtree(store)
     # Retrieval alone, on the tokens the engine searches with.
     queries = [library.tokenizer(q) for q in questions]
     result["index"] = percentiles([timed(lambda q=q: library.index.top(q, TOP)) for q in queries])
@@ -249,6 +260,7 @@ def measure(corpus: Path, questions_count: int, reference_count: int, full_rebui
         loop_lag_during(current.reloaded, current.ask, questions)
     )
     result["peak_mb"] = peak_mb()
+    shutil.rmtree(data)
     if full_rebuild:
         # Nothing cached: parse, split, tokenize and index everything, in the worker thread.
         cold = Engine(current.library, current.prompts, current.corpus_dir, ArticleCache())
@@ -295,6 +307,127 @@ def measure(corpus: Path, questions_count: int, reference_count: int, full_rebui
     return result
 
 
+# Starts: fresh processes, to their first answer -------------------------------------------
+
+
+def start_child(corpus: Path, data: Path) -> None:
+    """One process's start, as `articlebot run` loads: say when the first answer is given, then
+    answer START_QUESTIONS more, say so, and wait for standard input to close (the parent reads
+    this process's memory meanwhile)."""
+    started = time.perf_counter()
+    engine = Engine.load(corpus, PROMPTS, ArticleCache.kept_in(data))
+    loaded = time.perf_counter()
+    engine.ask(make_questions(engine, 1, SEED + 3)[0])
+    answered = time.perf_counter()
+    report = engine.index_report
+    assert report is not None
+    first = {
+        "load_s": loaded - started,
+        "answer_s": answered - loaded,
+        "state": str(report.state),
+        "parsed": report.parsed,
+        "peak_mb": peak_mb(),
+    }
+    print(json.dumps(first), flush=True)
+    for question in make_questions(engine, START_QUESTIONS, SEED + 4):
+        engine.ask(question)
+    print(json.dumps({"peak_mb": peak_mb()}), flush=True)
+    sys.stdin.read()
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """A live process's resident memory and its proportional share (MB), where Linux says."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                name, value, *_ = line.split()
+                if name in ("Rss:", "Pss:"):
+                    found[name[:-1].lower() + "_mb"] = int(value) / 1024
+    except OSError:
+        pass
+    return found
+
+
+def launch(corpus: Path, data: Path) -> subprocess.Popen[str]:
+    """A start child, launched now."""
+    command = [sys.executable, __file__, "--start", str(corpus), "--data", str(data)]
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def started(processes: list[subprocess.Popen[str]], at: float) -> list[dict[str, Any]]:
+    """What each launched child says at its first answer and once its questions are done, with
+    the time from `at` (their launch) to the first answer, and its memory read while all of
+    them are running; then they are let go."""
+    results = []
+    for process in processes:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        first["to_first_answer_s"] = time.perf_counter() - at
+        results.append(first)
+    for process, result in zip(processes, results, strict=True):
+        assert process.stdout is not None
+        result.update(json.loads(process.stdout.readline()))
+    for process, result in zip(processes, results, strict=True):
+        result.update(memory_of(process.pid))
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=60)
+    return results
+
+
+def measure_starts(corpus: Path, processes: int) -> dict[str, Any]:
+    """Cold start, warm start, and `processes` warm starts at once, on one data folder."""
+    with tempfile.TemporaryDirectory(prefix="articlebot-data-") as data:
+        (cold,) = started([launch(corpus, Path(data))], time.perf_counter())
+        (warm,) = started([launch(corpus, Path(data))], time.perf_counter())
+        at = time.perf_counter()
+        together = started([launch(corpus, Path(data)) for _ in range(processes)], at)
+    return {"cold": cold, "warm": warm, "together": together, "load": os.getloadavg()}
+
+
+def starts_table(runs: dict[str, dict[str, Any]], processes: int) -> str:
+    """A row per measure, a column per corpus."""
+    names = list(runs)
+
+    def start(run: dict[str, Any], key: str) -> str:
+        found = run[key]
+        return f"{found['to_first_answer_s']:.2f} ({found['state']}, {found['parsed']} parsed)"
+
+    def memory(found: dict[str, Any]) -> str:
+        return f"{found.get('rss_mb', 0):.0f} / {found.get('pss_mb', 0):.0f}"
+
+    def together(run: dict[str, Any]) -> str:
+        rss = sum(r.get("rss_mb", 0) for r in run["together"])
+        pss = sum(r.get("pss_mb", 0) for r in run["together"])
+        alone = run["warm"].get("pss_mb", 0) or 1
+        return f"{rss:.0f} / {pss:.0f} ({pss / alone:.2f}x one)"
+
+    rows: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
+        ("cold start to first answer, s (index)", lambda r: start(r, "cold"), "not slower"),
+        ("warm start to first answer, s (index)", lambda r: start(r, "warm"), "<= 5 (x8), 1"),
+        ("cold start peak memory (ru_maxrss), MB", lambda r: f"{r['cold']['peak_mb']:.0f}", ""),
+        ("one warm process: RSS / PSS, MB", lambda r: memory(r["warm"]), ""),
+        (
+            f"{processes} warm processes at once: RSS / PSS summed, MB",
+            together,
+            "PSS well under 2x",
+        ),
+        (
+            f"{processes} at once: each to first answer, s",
+            lambda r: " ".join(f"{x['to_first_answer_s']:.2f}" for x in r["together"]),
+            "",
+        ),
+        (
+            "load average (1, 5, 15 min) after",
+            lambda r: " ".join(f"{x:.1f}" for x in r["load"]),
+            "",
+        ),
+    ]
+    return rendered(names, rows, [runs[name] for name in names])
+
+
 # The table ----------------------------------------------------------------------------------
 
 
@@ -318,7 +451,7 @@ def table(name: str, runs: dict[int, dict]) -> str:
     rows: list[tuple[str, Callable[[dict], str], str]] = [
         ("articles / sentences", lambda r: f"{r['articles']:,} / {r['sentences']:,}", ""),
         (
-            "cold load (parse, split, tokenize, index), s",
+            "cold load (parse, split, tokenize, index, keep), s",
             lambda r: f"{r['load_s']:.2f}",
             "<= 10 (x1)",
         ),
@@ -356,9 +489,17 @@ def table(name: str, runs: dict[int, dict]) -> str:
         ("loop lag, full rebuild", lambda r: lag(r, "lag_full"), "max <= 50"),
         ("loop lag, full rebuild, gc.freeze()", lambda r: lag(r, "lag_full_frozen"), ""),
     ]
+    return rendered(head, rows, [runs[n] for n in sizes])
+
+
+def rendered(
+    head: list[str], rows: list[tuple[str, Callable[[Any], str], str]], runs: list[Any]
+) -> str:
+    """A table: a row per measure (its label, how to show a run's value, its target), a column
+    per run under `head`."""
     width = max(len(label) for label, _, _ in rows)
-    cells = [[fmt(runs[n]) for n in sizes] for _, fmt, _ in rows]
-    widths = [max(len(head[i]), *(len(c[i]) for c in cells)) for i in range(len(sizes))]
+    cells = [[fmt(run) for run in runs] for _, fmt, _ in rows]
+    widths = [max(len(head[i]), *(len(c[i]) for c in cells)) for i in range(len(runs))]
     lines = [
         "  ".join([f"{'':{width}}", *(f"{h:>{w}}" for h, w in zip(head, widths, strict=True))])
         + "  target"
@@ -374,12 +515,23 @@ def main() -> int:
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--reference-questions", type=int, default=30)
+    parser.add_argument(
+        "--processes", type=int, default=2, help="warm processes started at once (default 2)"
+    )
+    parser.add_argument(
+        "--starts-only", action="store_true", help="only the starts, not the answers and reloads"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--full-rebuild", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--start", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         result = measure(args.child, args.questions, args.reference_questions, args.full_rebuild)
         print(json.dumps(result))
+        return 0
+    if args.start:
+        start_child(args.start, args.data)
         return 0
 
     with tempfile.TemporaryDirectory(prefix="articlebot-scale-") as temp:
@@ -390,8 +542,14 @@ def main() -> int:
             source = synthetic_corpus(Path(temp) / "source")
             print(f"BBC News not found at {BBC}: using a synthetic corpus of the same shape")
         runs = {}
+        starts = {"bundled": measure_starts(ROOT / "corpus", args.processes)}
         for copies in args.copies:
             corpus = replicate(source, Path(temp) / f"x{copies}", copies)
+            print(f"starting on {name} x{copies} ...", file=sys.stderr, flush=True)
+            starts[f"{name} x{copies}"] = measure_starts(corpus, args.processes)
+            if args.starts_only:
+                shutil.rmtree(corpus)
+                continue
             command = [
                 sys.executable,
                 __file__,
@@ -412,6 +570,17 @@ def main() -> int:
                 return done.returncode
             runs[copies] = json.loads(done.stdout.strip().splitlines()[-1])
             shutil.rmtree(corpus)
+    print(starts_table(starts, args.processes))
+    print(
+        f"\nA start: from launching a process to its first answer, the corpus loaded as "
+        "`articlebot run` loads it (index snapshot and sentence vectors in a data folder of its "
+        "own; cold: empty; warm: a second start on the unchanged corpus). Memory is read while "
+        f"the processes run, after {START_QUESTIONS} more questions each; PSS counts a page "
+        "shared by n processes as 1/n in each. The machine's cores are shared with other work: "
+        "the load average says how busy it was.\n"
+    )
+    if args.starts_only:
+        return 0
     print(table(name, runs))
     print(
         f"\n{args.questions} questions per size after {WARM_UP} warm-up ones; rank-bm25 on the "
@@ -421,9 +590,10 @@ def main() -> int:
         "asyncio.to_thread and a question arrives every 20 ms, answered in a thread of its own "
         "as the Discord adapter does. Lag columns: max / p99 / longest question (asked to "
         "answered), ms (the reload's duration). The gc.freeze() row freezes the serving "
-        "engine first. Vectors made ahead go to a vector store in a temporary folder, as "
-        "`articlebot run` keeps them under DATA_DIR: at x8 the copies of one article share its "
-        "file, so eight times as many distinct articles would take about eight times the x1 time."
+        "engine first. The index snapshot and the vectors made ahead are kept in a temporary "
+        "data folder, as `articlebot run` keeps them under DATA_DIR (the full rebuilds keep "
+        "nothing): at x8 the copies of one article share its vectors' file, so eight times as "
+        "many distinct articles would take about eight times the x1 time."
     )
     return 0
 

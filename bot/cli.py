@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Settings, SettingsError, days, load_settings
 from bot.engine import (
@@ -31,14 +31,15 @@ from bot.engine import (
     Reply,
 )
 from bot.engine.bookcase import Bookcase
-from bot.engine.corpus import load_corpus
+from bot.engine.corpus import ArticleCache, load_corpus
 from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import ShelfRefused
 from bot.engine.summarizer import LENGTHS
-from bot.engine.templates import Prompts, Trusted
-from bot.insights import insights_csv, read_insights, render_insights
-from bot.records import StorageError, storage_for
-from bot.shelves import ShelfLimits, Shelves
+
+# The records database (SQLAlchemy) is imported by the commands that use it, not at start: its
+# import alone takes longer than `articlebot ask` takes to answer from an indexed corpus.
+if TYPE_CHECKING:
+    from bot.shelves import Shelves
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +118,31 @@ def terminal_progress(stream: TextIO) -> Callable[[int, int], None]:
 
 
 def load_engine(settings: Settings) -> Engine:
-    """Build the engine the settings describe, with progress on a terminal."""
+    """Build the engine the settings describe, with progress on a terminal: its index and
+    sentence vectors kept under DATA_DIR, as the bot keeps them, so the next command starts
+    from them."""
     return Engine.load(
-        settings.corpus_dir, settings.prompts_dir, progress=terminal_progress(sys.stderr)
+        settings.corpus_dir,
+        settings.prompts_dir,
+        ArticleCache.kept_in(settings.data_dir),
+        progress=terminal_progress(sys.stderr),
     )
 
 
 def open_shelves(settings: Settings) -> Shelves:
     """The servers' own shelves the settings describe (close `.storage` when done)."""
+    from bot.records import storage_for
+    from bot.shelves import ShelfLimits, Shelves
+
     limits = ShelfLimits(settings.server_article_limit, settings.article_adds_per_minute)
-    return Shelves(settings.data_dir, storage_for(settings), limits)
+    cache = ArticleCache.kept_in(settings.data_dir)
+    return Shelves(
+        settings.data_dir,
+        storage_for(settings),
+        limits,
+        vector_store=cache.vector_store,
+        snapshot_store=cache.store,
+    )
 
 
 def load_bookcase(settings: Settings, server: int | None) -> Engine | Bookcase:
@@ -189,6 +205,8 @@ def print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> Non
 
 
 def command_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.records import StorageError, storage_for
+
     engine = load_engine(settings)
     # Render every reply kind once on real data, so a broken template fails here, not live.
     first_sentence = engine.library.sentences[0].sentence.text
@@ -203,6 +221,7 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
         f"articles: {len(articles)}  paragraphs: {paragraphs}  "
         f"sentences: {engine.library.sentence_count}"
     )
+    print(f"index: {engine.describe_index()}")
     print(f"templates: {len(engine.prompts.names())} in {settings.prompts_dir}")
     reader = engine.answerer.reader
     megabytes = reader.model_file.stat().st_size / 1e6
@@ -236,12 +255,15 @@ def check_shelves(settings: Settings, engine: Engine) -> None:
         print(f"shelves: {len(guild_ids)} server(s) with articles of their own in {shelves.folder}")
         for guild_id in guild_ids:
             shelf = shelves.shelf(guild_id)
+            report = None
             try:
-                corpus = load_corpus(shelf.folder)
-                articles, warnings = len(corpus.articles), corpus.warnings
+                corpus = load_corpus(shelf.folder, ArticleCache(store=shelves.snapshot_store))
+                articles, warnings, report = len(corpus.articles), corpus.warnings, corpus.report
             except CorpusError as error:  # none of its files loads
                 articles, warnings = 0, error.warnings
             print(f"  server {guild_id}: {articles} article(s), {len(warnings)} warning(s)")
+            if report is not None:
+                print(f"    index: {engine.describe_index(report)}")
             for warning in warnings:
                 print(f"    {engine.describe(warning)}")
             for leftover in shelf.leftovers():
@@ -273,6 +295,9 @@ def command_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_insights(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.insights import insights_csv, read_insights, render_insights
+    from bot.records import StorageError, storage_for
+
     engine = load_engine(settings)
     current = None
     if args.server is not None:
@@ -301,6 +326,9 @@ def command_insights(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.engine.templates import Prompts, Trusted
+    from bot.records import StorageError, storage_for
+
     prompts = Prompts(settings.prompts_dir)
     storage = storage_for(settings)
     try:
@@ -320,6 +348,8 @@ def command_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_forget(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.records import StorageError, storage_for
+
     storage = storage_for(settings)
     try:
         deleted = storage.forget(args.user_id)
@@ -333,6 +363,8 @@ def command_forget(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_shelf(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.records import StorageError
+
     shelves = open_shelves(settings)
     try:
         if args.shelf_command == "list" and args.server is None:

@@ -25,6 +25,7 @@ from bot.engine.bookcase import Bookcase
 from bot.engine.corpus import ArticleCache
 from bot.engine.models import Article, ArticleInfo, Problem
 from bot.engine.shelf import Refusal, Shelf, ShelfRefused, Submission
+from bot.engine.snapshot_store import SnapshotStore
 from bot.engine.vector_store import VectorStore
 from bot.records import ShelfAction, ShelfChange, Storage, StorageError
 
@@ -92,13 +93,17 @@ class Shelves:
         limits: ShelfLimits | None = None,
         clock: Callable[[], float] = time.time,
         vector_store: VectorStore | None = None,
+        snapshot_store: SnapshotStore | None = None,
     ) -> None:
         self.folder = Path(data_dir) / SHELVES_FOLDER
         self.storage = storage
         self.limits = limits if limits is not None else ShelfLimits()
         self._clock = clock
-        # Where the shared engine keeps its sentence vectors: a server's articles use it too.
+        # Where the shared engine keeps its sentence vectors and index snapshots: a server's
+        # articles use them too, so a shelf changed in one process, or a restart, indexes
+        # only the files that changed.
         self.vector_store = vector_store
+        self.snapshot_store = snapshot_store
         self._loaded: dict[int, _Loaded] = {}
         self._lock = threading.Lock()
         self._version_unreadable = False
@@ -261,10 +266,13 @@ class Shelves:
             loaded.engine = loaded.engine.with_prompts(shared.prompts)
         return loaded.engine
 
+    def _new_cache(self) -> ArticleCache:
+        return ArticleCache(store=self.snapshot_store, vector_store=self.vector_store)
+
     def _load(self, guild_id: int, version: int, shared: Engine) -> _Loaded:
         """Read a server's shelf from disk again (its unchanged files are not parsed again)."""
         before = self._loaded.get(guild_id)
-        cache = before.cache if before is not None else ArticleCache(vector_store=self.vector_store)
+        cache = before.cache if before is not None else self._new_cache()
         try:
             engine = self.shelf(guild_id).load(shared.prompts, cache)
         except OSError as error:

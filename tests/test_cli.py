@@ -132,6 +132,15 @@ def test_engine_imports_no_discord() -> None:
     assert result.stdout.strip() == "False"
 
 
+def test_the_command_line_imports_the_records_database_only_when_a_command_needs_it() -> None:
+    # SQLAlchemy alone takes longer to import than `articlebot ask` takes to answer.
+    code = "import sys, bot.cli; print('sqlalchemy' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
 def test_invite_prints_the_link_with_the_bot_scopes_and_permissions(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

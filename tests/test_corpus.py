@@ -13,6 +13,7 @@ from bot.engine import Engine
 from bot.engine.corpus import MAX_FILE_BYTES, ArticleCache, load_corpus, parse_article
 from bot.engine.errors import CorpusError
 from bot.engine.models import LoadWarning, Problem, ProblemKind
+from bot.engine.snapshot_store import SnapshotState
 from bot.engine.templates import Prompts
 
 CORPUS_PROBLEMS = (ProblemKind.FOLDER_MISSING, ProblemKind.NOT_A_FOLDER, ProblemKind.NOTHING_USABLE)
@@ -212,14 +213,21 @@ def test_unreadable_file_is_a_warning(seed_corpus: Path) -> None:
 
 
 def test_cache_parses_unchanged_files_once(seed_corpus: Path) -> None:
+    write(seed_corpus, "other.txt", b"Other\n\nAnother sentence about something else.\n")
     cache = ArticleCache()
     first = load_corpus(seed_corpus, cache)
     second = load_corpus(seed_corpus, cache)
-    assert first.articles[0] is second.articles[0]
+    assert second.snapshot is first.snapshot  # only the files' bytes were read again
+    assert second.report is not None and second.report.state is SnapshotState.FRESH
+    assert second.report.parsed == 0
     (seed_corpus / "reuters-china-un-north-korea-rights.txt").write_text("New\n\nChanged text.\n")
     third = load_corpus(seed_corpus, cache)
-    assert third.articles[0] is not first.articles[0]
-    assert len(cache.entries) == 1
+    assert third.report is not None and third.report.state is SnapshotState.STALE
+    assert third.report.parsed == 1 and third.report.files == 2
+    assert third.articles[1].title == "New"
+    assert third.snapshot is not None and first.snapshot is not None
+    assert third.snapshot.records[0] is first.snapshot.records[0]  # other.txt, reused whole
+    assert cache.snapshot is third.snapshot
 
 
 def test_bbc_corpus_loads_with_one_encoding_warning(bbc: Path, tmp_path: Path) -> None:

@@ -100,9 +100,9 @@ def test_check_names_the_encoder_and_fails_on_a_broken_one(
     folder = Path(shutil.copytree(encoder_folder(), tmp_path / "encoder"))
     (folder / "encoder-int8.onnx").write_bytes(b"not a model")
     monkeypatch.setattr("bot.engine.encoder.encoder_folder", lambda: folder)
-    Encoder.shared.cache_clear()
+    Encoder.forget_shared()
     try:
         assert main(["check", "--corpus", str(seed_corpus)]) == 1
     finally:
-        Encoder.shared.cache_clear()
+        Encoder.forget_shared()
     assert "sentence encoder" in capsys.readouterr().err

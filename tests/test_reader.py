@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -141,12 +142,21 @@ def test_check_fails_and_names_a_broken_model(
     folder = Path(shutil.copytree(model_folder(), tmp_path / "reader"))
     (folder / "reader-int8.onnx").write_bytes(b"not a model")
     monkeypatch.setattr("bot.engine.reader.model_folder", lambda: folder)
-    Reader.shared.cache_clear()
+    Reader.forget_shared()
     try:
         assert main(["check", "--corpus", str(seed_corpus)]) == 1
     finally:
-        Reader.shared.cache_clear()
+        Reader.forget_shared()
     assert "reader model" in capsys.readouterr().err
+
+
+def test_the_shared_reader_is_loaded_once_however_many_threads_want_it() -> None:
+    Reader.forget_shared()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pool.map(lambda _: Reader.warm_up(), range(4))
+        readers = list(pool.map(lambda _: Reader.shared(), range(4)))
+    assert all(reader is readers[0] for reader in readers)
+    assert Reader.shared() is readers[0]
 
 
 def test_only_the_quote_that_answers_has_words_in_bold(seed_engine: Engine) -> None:

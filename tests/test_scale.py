@@ -10,7 +10,7 @@ from corpora import PROMPTS
 
 from bot.engine import Engine
 from bot.engine.corpus import Corpus, load_corpus
-from bot.engine.library import ArticleTerms, Library
+from bot.engine.library import Library
 from bot.engine.pacing import paced
 from bot.engine.tokenizer import base_terms
 
@@ -81,20 +81,25 @@ def test_every_citation_names_its_article_when_there_are_several(wire_corpus: Pa
 
 def test_a_reload_tokenizes_only_the_changed_article(wire_corpus: Path) -> None:
     engine = Engine.load(wire_corpus, PROMPTS)
-    before = dict(engine.cache.derived)
-    assert len(before) == 4
-    assert all(isinstance(terms, ArticleTerms) for terms in before.values())
+    before = {record.path: record for record in engine.library.records}
+    assert engine.index_report is not None and engine.index_report.parsed == 4
     (wire_corpus / "museum.txt").write_text(MUSEUM + "\nThe roof cost four million pounds.\n")
     reloaded, report = engine.reloaded()
     assert report.changed == ("museum",)
-    after = reloaded.cache.derived
-    assert len(after) == 4  # the old museum entry is forgotten with the old file
-    for key, terms in before.items():
-        if key[0] == "museum.txt":
-            assert key not in after
+    assert reloaded.index_report is not None and reloaded.index_report.parsed == 1
+    for record in reloaded.library.records:
+        if record.path == "museum.txt":
+            assert record is not before["museum.txt"]
         else:
-            assert after[key] is terms  # the very same object: not tokenized again
+            assert record is before[record.path]  # the very same record: not tokenized again
     assert reloaded.ask("How much did the roof cost?").answered
+
+
+def test_a_reload_of_an_unchanged_corpus_reuses_its_index_whole(wire_corpus: Path) -> None:
+    engine = Engine.load(wire_corpus, PROMPTS)
+    reloaded, report = engine.reloaded()
+    assert report.changed == report.added == report.removed == ()
+    assert reloaded.library.snapshot is engine.library.snapshot
 
 
 def test_a_reload_builds_the_same_index_as_a_cold_load(wire_corpus: Path) -> None:

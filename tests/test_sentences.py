@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import blingfire
 import pytest
+from corpora import TESTS
 
-from bot.engine.sentences import split_sentences
+from bot.engine.sentences import _sentence_offsets, split_sentences
 
 
 def sentences(text: str) -> list[str]:
@@ -43,3 +45,30 @@ def test_spans_are_offsets_into_the_whole_text() -> None:
 def test_text_without_words_has_no_sentences() -> None:
     assert split_sentences("... --- !!!") == []
     assert split_sentences("") == []
+
+
+# Text the splitter meets: wire copy, curly quotes and dashes, accents, emoji, combining marks,
+# zero-width and control characters, a byte-order mark.
+UNUSUAL = [
+    "Café owners in Zürich said “no”. The mayor — and the council — agreed.",
+    "Emoji 😀 in a sentence. Another one 🚀! And a third?",
+    "Combining e\u0301 marks. Zero\u200bwidth spaces. Tabs\tand\nnewlines.",
+    "\ufeffA byte-order mark first. Then a sentence.",
+    "ÀÉÎÕÜ Ñ ß 日本語の文。 もう一つの文。 Mixed scripts end here.",
+    "x\x00y. A nul character before it.",
+]
+
+
+@pytest.mark.parametrize("text", UNUSUAL)
+def test_sentence_offsets_are_blingfires_own(text: str) -> None:
+    # The library's wrapper, mapping its offsets one byte at a time, is what ours must give.
+    assert _sentence_offsets(text) == list(blingfire.text_to_sentences_and_offsets(text)[1])
+
+
+def test_sentence_offsets_are_blingfires_own_on_every_test_article() -> None:
+    for path in sorted((TESTS / "eval" / "articles").iterdir()):
+        text = path.read_text(encoding="utf-8")
+        for paragraph in [text, *text.split("\n\n")]:
+            if paragraph.strip():
+                expected = list(blingfire.text_to_sentences_and_offsets(paragraph)[1])
+                assert _sentence_offsets(paragraph) == expected, path.name

@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.engine.encoder import DIMENSIONS, Encoder
 from bot.engine.models import SERVER_SHELF
 from bot.engine.shelf import Refusal, ShelfRefused, Submission, pasted_article, read_submission
+from bot.engine.snapshot_store import SnapshotState, SnapshotStore
 from bot.engine.vector_store import VectorStore
 from bot.records import ShelfAction, Storage
 from bot.shelves import ADD_WINDOW_SECONDS, ShelfLimits, Shelves
@@ -290,3 +291,21 @@ def test_a_servers_article_vectors_are_kept_on_disk_with_the_shared_ones(
     texts = [s.text for s in own.library.articles[0].sentences]
     # Kept where a restarted bot, or another process, reads them back instead of encoding.
     assert store.load(Encoder.shared().identity, texts, DIMENSIONS) is not None
+
+
+def test_an_article_added_to_a_shelf_is_the_only_one_indexed_again(
+    data_dir: Path, storage: Storage, shared: Engine
+) -> None:
+    snapshots = SnapshotStore(data_dir / "index")
+    shelves = Shelves(data_dir, storage, snapshot_store=snapshots)
+    shelves.add(shared, SERVER, submission(SECOND_ARTICLE), MODERATOR_ID)
+    shelves.add(shared, SERVER, submission(SPACE_ARTICLE), MODERATOR_ID)
+    own = shelves.bookcase(shared, SERVER).own
+    assert own is not None and own.index_report is not None
+    assert (own.index_report.files, own.index_report.parsed) == (2, 1)
+    # Another process sharing DATA_DIR (or a restart) reads the shelf's index back.
+    elsewhere = Shelves(data_dir, storage, snapshot_store=SnapshotStore(data_dir / "index"))
+    there = elsewhere.bookcase(shared, SERVER).own
+    assert there is not None and there.index_report is not None
+    assert there.index_report.state is SnapshotState.FRESH
+    assert there.ask(SPACE_QUESTION).answered

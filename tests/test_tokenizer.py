@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from corpora import SEED_RAW
 
-from bot.engine.library import default_glossary
 from bot.engine.models import Problem, ProblemKind
-from bot.engine.tokenizer import Tokenizer, base_terms, mine_aliases, parse_glossary
+from bot.engine.snapshot import default_glossary
+from bot.engine.tokenizer import (
+    Tokenizer,
+    base_terms,
+    is_shouting,
+    mine_aliases,
+    parse_glossary,
+)
 
 
 def test_dotted_and_plain_acronyms_meet() -> None:
@@ -61,3 +67,19 @@ def test_shipped_glossary_parses_cleanly() -> None:
     aliases, problems = parse_glossary(default_glossary())
     assert problems == []
     assert aliases["UN"] == ("unit", "nation")
+
+
+def test_shouting_is_counted_the_same_in_ascii_and_other_text() -> None:
+    def by_hand(text: str) -> bool:
+        upper = sum(c.isupper() for c in text)
+        return upper > 8 and upper > 2 * sum(c.islower() for c in text)
+
+    for text in (
+        "WHY DOES CHINA OPPOSE THE MEETING",
+        "Why does China oppose the U.N. MEETING",
+        "ÉLYSÉE PALACE SAYS NON",
+        "Élysée Palace says non to the NATO summit",
+        "THE UN (ЮНЕСКО) AGREED",
+        "",
+    ):
+        assert is_shouting(text) == by_hand(text), text

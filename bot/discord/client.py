@@ -80,6 +80,7 @@ class ArticleBot(commands.Bot):
             storage_for(settings),
             ShelfLimits(settings.server_article_limit, settings.article_adds_per_minute),
             vector_store=engine.cache.vector_store,
+            snapshot_store=engine.cache.store,
         )
         self.conversations = Conversations()
         self._sweeping: asyncio.Task[None] | None = None

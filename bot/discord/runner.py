@@ -16,11 +16,8 @@ from bot.discord.serving import keep_out_of_garbage_collection
 from bot.discord.shutdown import DRAIN_SECONDS
 from bot.engine import Engine
 from bot.engine.corpus import ArticleCache
-from bot.engine.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
-
-VECTORS_FOLDER = "vectors"
 
 
 def run_bot(settings: Settings, progress: Callable[[int, int], None] | None = None) -> int:
@@ -29,11 +26,13 @@ def run_bot(settings: Settings, progress: Callable[[int, int], None] | None = No
     Raises the engine's CorpusError when the corpus is unusable, before connecting anywhere.
     `progress` hears how many corpus files the first load has read.
     """
-    # Sentence vectors kept beside the records, so a restart reads them back.
-    cache = ArticleCache(vector_store=VectorStore(settings.data_dir / VECTORS_FOLDER))
+    # The index snapshot and sentence vectors kept beside the records, so a restart reads them
+    # back, and every bot process of the machine shares them.
+    cache = ArticleCache.kept_in(settings.data_dir)
     engine = Engine.load(settings.corpus_dir, settings.prompts_dir, cache, progress)
     keep_out_of_garbage_collection()
     log.info("loaded %d article(s) from %s", len(engine.articles()), settings.corpus_dir)
+    log.info("index: %s", engine.describe_index())
     return asyncio.run(serve(settings, engine))
 
 

@@ -3,16 +3,22 @@
 A raw scrape (headline, "By ..." byline, "CITY (Agency) –" dateline, "(Reporting by ...)"
 credits, page leftovers) and Markdown with front matter both come out as the same `Article`.
 One bad file never takes the others down: it becomes a `LoadWarning` naming the file.
+
+Loading goes through an index snapshot (snapshot.py): every file is read and its content
+digested, and when a snapshot of exactly these files is kept (in memory from the last load, or
+on disk under DATA_DIR/index) it is used as it is; otherwise one is made, parsing only the files
+no earlier snapshot has.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +28,21 @@ from bot.engine.errors import CorpusError
 from bot.engine.models import Article, LoadWarning, Paragraph, Problem, ProblemKind, Sentence
 from bot.engine.pacing import paced
 from bot.engine.sentences import split_sentences, trim_span
+from bot.engine.snapshot import (
+    ArticleParts,
+    CorpusSnapshot,
+    FileEntry,
+    SnapshotArticles,
+    SnapshotBuilder,
+    SnapshotDamaged,
+    corpus_key,
+)
+from bot.engine.snapshot_store import (
+    INDEX_FOLDER,
+    SnapshotReport,
+    SnapshotState,
+    SnapshotStore,
+)
 from bot.engine.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
@@ -32,6 +53,8 @@ GLOSSARY_NAME = "glossary.txt"
 # and would slow every answer, so it is refused with a message instead of indexed.
 MAX_FILE_BYTES = 2_000_000
 FRONT_MATTER_KEYS = frozenset({"title", "author", "source", "url", "published", "date", "editor"})
+# Where the sentence vectors are kept under DATA_DIR (the index snapshots: INDEX_FOLDER).
+VECTORS_FOLDER = "vectors"
 
 _BLOCK = re.compile(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*", re.MULTILINE)
 _BYLINE = re.compile(r"^By\s+(?P<name>[A-Z][^\n]{1,80}?)\s*$")
@@ -66,6 +89,8 @@ _LEFTOVER = re.compile(
 # longer, it is the story's opening sentence.
 HEADLINE_MAX_WORDS_WITH_PERIOD = 8
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+# Control characters other than tabs, line ends and form feeds: many of them mean a binary file.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -73,36 +98,67 @@ class Corpus:
     """Every article that loaded, and what the moderator should know about the rest."""
 
     root: Path
-    articles: tuple[Article, ...]
+    # Made from the snapshot when asked for (SnapshotArticles), or a tuple given whole.
+    articles: Sequence[Article]
     warnings: tuple[LoadWarning, ...]
     glossary_text: str = ""
-    # The cache the corpus was read through, where later stages keep what they derive from
-    # each article (the Library keeps its terms there).
+    # The cache the corpus was read through: the next load of the folder starts from it.
     cache: ArticleCache | None = field(default=None, compare=False, repr=False)
+    # The index snapshot the articles come from, and how it came to be (read back or made).
+    snapshot: CorpusSnapshot | None = field(default=None, compare=False, repr=False)
+    report: SnapshotReport | None = field(default=None, compare=False)
 
 
 @dataclass
 class ArticleCache:
-    """Parsed articles by path and content hash, so a reload re-parses only what changed.
-
-    `derived` holds what later stages compute from one article (its terms), under the same
-    key, so a reload does not compute that again either; it is forgotten with the article.
+    """What one load of a corpus folder leaves for the next: its index snapshot (a reload takes
+    the unchanged files' articles from it rather than parsing them again), where snapshots and
+    sentence vectors are kept on disk (so a restart does the same), and the vectors made.
     """
 
-    entries: dict[tuple[str, str], tuple[Article | None, tuple[Problem, ...]]] = field(
-        default_factory=dict
-    )
-    derived: dict[tuple[str, str], object] = field(default_factory=dict)
+    snapshot: CorpusSnapshot | None = None
+    store: SnapshotStore | None = field(default=None, compare=False)
     # Each article's sentence vectors, made when a question first reaches it or ahead of
     # questions (library.py), and read back from `vector_store` when one is given.
     vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     vector_store: VectorStore | None = field(default=None, compare=False)
 
+    @classmethod
+    def kept_in(cls, data_dir: Path) -> ArticleCache:
+        """A cache whose snapshots and sentence vectors are kept under `data_dir`, where every
+        process of the machine given the same folder finds them."""
+        data_dir = Path(data_dir)
+        return cls(
+            store=SnapshotStore(data_dir / INDEX_FOLDER),
+            vector_store=VectorStore(data_dir / VECTORS_FOLDER),
+        )
+
     def keep_only(self, keys: set[tuple[str, str]]) -> None:
-        """Forget files that are gone, so the cache never outgrows the corpus."""
-        for store in (self.entries, self.derived, self.vectors):
-            for key in [key for key in store if key not in keys]:
-                del store[key]
+        """Forget the vectors of files that are gone, so the cache never outgrows the corpus."""
+        for key in [key for key in self.vectors if key not in keys]:
+            del self.vectors[key]
+
+
+@dataclass
+class _File:
+    """A file of the folder as it was read: its content digest (None when it could not be
+    read) and the warnings reading it gave."""
+
+    relpath: str
+    path: str
+    digest: str | None
+    warnings: list[LoadWarning]
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """What a load may take articles from, and why it would make a new snapshot: the last
+    load's snapshot (STALE), the newest kept on disk (STALE), or none (BUILT, OTHER_VERSION,
+    DAMAGED with what was wrong)."""
+
+    snapshot: CorpusSnapshot | None
+    state: SnapshotState
+    detail: str = ""
 
 
 def load_corpus(
@@ -110,35 +166,161 @@ def load_corpus(
     cache: ArticleCache | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Corpus:
-    """Read every article file under `root`; raise CorpusError when none is usable."""
+    """Read every article file under `root`; raise CorpusError when none is usable.
+
+    `progress(done, total)` hears how many of the files are read, after each one.
+    """
     root = Path(root)
     if not root.exists():
         raise CorpusError(ProblemKind.FOLDER_MISSING, str(root))
     if not root.is_dir():
         raise CorpusError(ProblemKind.NOT_A_FOLDER, str(root))
     cache = cache if cache is not None else ArticleCache()
+    resolved = root.resolve()
     warnings: list[LoadWarning] = []
-    articles: list[Article] = []
-    files, glossary_text = _list_files(root.resolve(), warnings)
-    seen_keys: set[tuple[str, str]] = set()
-    # Paced: a reload reads and parses here in a worker thread while the bot answers.
-    for done, (relpath, path) in enumerate(paced(files), start=1):
-        raw = _read(path, relpath, warnings)
-        if raw is not None:
-            key = (relpath, hashlib.blake2b(raw, digest_size=16).hexdigest())
-            seen_keys.add(key)
-            if key not in cache.entries:
-                cache.entries[key] = _parse_safely(relpath, raw, key[1])
-            article, problems = cache.entries[key]
-            warnings.extend(LoadWarning(relpath, p) for p in problems)
-            if article is not None:
-                articles.append(article)
-        if progress is not None:
-            progress(done, len(files))
-    cache.keep_only(seen_keys)
-    if not articles:
+    listed, glossary_text = _list_files(resolved, warnings)
+    files, snapshot, report = _indexed(resolved, listed, glossary_text, cache, progress)
+    problems = {(entry.relpath, entry.digest): entry.problems for entry in snapshot.files}
+    for found in files:
+        warnings.extend(found.warnings)
+        if found.digest is not None:
+            found_problems = problems.get((found.relpath, found.digest), ())
+            warnings.extend(LoadWarning(found.relpath, p) for p in found_problems)
+    if not snapshot.records:
         raise CorpusError(ProblemKind.NOTHING_USABLE, str(root), tuple(warnings))
-    return Corpus(root, tuple(articles), tuple(warnings), glossary_text, cache)
+    cache.snapshot = snapshot
+    cache.keep_only({(f.relpath, f.digest) for f in files if f.digest is not None})
+    articles = SnapshotArticles(snapshot)
+    return Corpus(root, articles, tuple(warnings), glossary_text, cache, snapshot, report)
+
+
+def _previous(root: Path, cache: ArticleCache) -> _Previous:
+    """What the load of `root` may take unchanged articles from."""
+    if cache.snapshot is not None:
+        return _Previous(cache.snapshot, SnapshotState.STALE)
+    if cache.store is None:
+        return _Previous(None, SnapshotState.BUILT)
+    return _Previous(*cache.store.previous(root))
+
+
+def _read_files(
+    listed: list[tuple[str, str]],
+    glossary_text: str,
+    one_pass: bool,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[_File], CorpusSnapshot | None]:
+    """Read and digest every file; in `one_pass`, parse each as it is read, and make the
+    snapshot of them all."""
+    files = []
+    building = SnapshotBuilder() if one_pass else None
+    # Paced: a reload reads here in a worker thread while the bot answers.
+    for done, (relpath, path) in enumerate(paced(listed), start=1):
+        read_warnings: list[LoadWarning] = []
+        raw = _read(path, relpath, read_warnings)
+        found = _File(relpath, path, None if raw is None else _digest(raw), read_warnings)
+        files.append(found)
+        if building is not None and raw is not None and found.digest is not None:
+            building.add(*_parsed(relpath, raw, found.digest))
+        if progress is not None:
+            progress(done, len(listed))
+    return files, None if building is None else building.build(glossary_text)
+
+
+def _indexed(
+    root: Path,
+    listed: list[tuple[str, str]],
+    glossary_text: str,
+    cache: ArticleCache,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[_File], CorpusSnapshot, SnapshotReport]:
+    """Read the files and find their snapshot: the last load's, or one kept under their key,
+    when either is of exactly these files (FRESH); else make one, from the newest snapshot
+    kept of the folder and the files it lacks, and keep it. The files as read, the snapshot,
+    and how it came to be."""
+    store = cache.store
+    previous = _previous(root, cache)
+    # With nothing to take them from, every file is parsed as it is read, in one pass, as a
+    # load always did; otherwise they are only digested here, and parsed below if need be.
+    one_pass = previous.snapshot is None
+    files, made = _read_files(listed, glossary_text, one_pass, progress)
+    key = corpus_key(((f.relpath, f.digest) for f in files if f.digest), glossary_text)
+    count = sum(1 for f in files if f.digest is not None)
+    stored = store is not None
+    if previous.snapshot is not None and previous.snapshot.key == key:
+        kept = str(previous.snapshot.source or "")
+        report = SnapshotReport(SnapshotState.FRESH, count, 0, kept=kept, stored=stored)
+        return files, previous.snapshot, report
+    state, detail = previous.state, previous.detail
+    if store is not None:
+        found, damage = store.find(root, key)
+        if found is not None:
+            report = SnapshotReport(SnapshotState.FRESH, count, 0, kept=str(found.source))
+            return files, found, dataclasses.replace(report, stored=True)
+        if damage:
+            state, detail = SnapshotState.DAMAGED, damage
+    parsed = count
+    if made is None:
+        made, parsed = _made_from(previous.snapshot, files, glossary_text)
+    kept, not_kept = "", ""
+    if store is not None and made.records:
+        try:
+            path = store.write(root, made)
+        except OSError as error:
+            # The bot answers from the snapshot in memory; the next start makes it again.
+            not_kept = str(error)
+            log.warning("the index of %s cannot be kept in %s: %s", root, store.folder, error)
+        else:
+            # Mapped back, its pages the file's: the copy made in memory goes first (this is
+            # its only reference), so the two are never in memory together.
+            made_key = made.key
+            del made
+            try:
+                made = store.read(path, made_key)
+                kept = str(path)
+            except (OSError, SnapshotDamaged) as error:
+                # Gone or damaged already (a failing disk, or another process): made again,
+                # in memory only.
+                not_kept = str(error)
+                log.warning("the index kept in %s cannot be read back: %s", path, error)
+                made, _ = _made_from(previous.snapshot, files, glossary_text)
+    return files, made, SnapshotReport(state, count, parsed, detail, kept, not_kept, stored)
+
+
+def _parsed(relpath: str, raw: bytes, digest: str) -> tuple[FileEntry, ArticleParts | None]:
+    """A file parsed and tokenized, as a snapshot takes it in."""
+    article, problems = _parse_safely(relpath, raw, digest)
+    parts = ArticleParts.of(article) if article is not None else None
+    return FileEntry(relpath, digest, problems), parts
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def _made_from(
+    previous: CorpusSnapshot | None, files: list[_File], glossary_text: str
+) -> tuple[CorpusSnapshot, int]:
+    """A snapshot of the readable files, each file's article taken from `previous` when it has
+    the same path and content there, else read again, parsed and tokenized; and how many were
+    parsed."""
+    building = SnapshotBuilder()
+    parsed = 0
+    # Paced: a reload parses here in a worker thread while the bot answers.
+    for found in paced(files):
+        if found.digest is None:
+            continue
+        reused = previous.reusable(found.relpath, found.digest) if previous else None
+        if reused is None:
+            # Read again, not kept from the first read: a start from a snapshot parses
+            # nothing, and a large corpus's text need not sit in memory meanwhile.
+            raw = _read(found.path, found.relpath, found.warnings)
+            found.digest = None if raw is None else _digest(raw)
+            if raw is None or found.digest is None:
+                continue
+            reused = _parsed(found.relpath, raw, found.digest)
+            parsed += 1
+        building.add(*reused)
+    return building.build(glossary_text), parsed
 
 
 def _list_files(root: Path, warnings: list[LoadWarning]) -> tuple[list[tuple[str, str]], str]:
@@ -229,7 +411,7 @@ def decode(raw: bytes, problems: list[Problem]) -> str | None:
         byte = f"0x{raw[error.start]:02x}"
         problems.append(Problem(ProblemKind.NOT_UTF8, byte, error.start))
         text = raw.decode("cp1252", errors="replace")
-    control = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\t\n\r\f")
+    control = len(_CONTROL.findall(text, 0, 8192))
     if control > max(8, len(text[:8192]) // 50):
         problems.append(Problem(ProblemKind.BINARY))
         return None
@@ -342,13 +524,6 @@ def parse_article(
         content_hash=digest,
         front_matter=tuple(meta.items()),
     )
-
-
-def fingerprint(article: Article) -> str:
-    """What makes two articles the same text: their body sentences, whatever the file around
-    them (front matter, headline, byline, line ends, spacing, page leftovers) looks like."""
-    body = " ".join(" ".join(s.text.split()) for s in article.sentences)
-    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
 
 
 def _looks_like_headline(text: str, a: int, b: int, more: bool) -> bool:

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from functools import cache, cached_property
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from bot.engine.errors import EngineError
-from bot.engine.onnx_models import cpu_session
+from bot.engine.onnx_models import SharedModel, cpu_session
 
 # A sentence is cut after this many word pieces: news sentences are shorter.
 MAX_TOKENS = 128
@@ -68,10 +68,19 @@ class Encoder:
         return digest.hexdigest()
 
     @staticmethod
-    @cache
+    def warm_up() -> None:
+        """Start loading the one encoder of this process in the background (`shared` waits)."""
+        _SHARED.warm_up()
+
+    @staticmethod
     def shared() -> Encoder:
         """The one encoder of this process, loaded on first use and kept across reloads."""
-        return Encoder(encoder_folder())
+        return _SHARED.get()
+
+    @staticmethod
+    def forget_shared() -> None:
+        """Let go of the shared encoder: the next use loads it again from the package's files."""
+        _SHARED.forget()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length vector a text, in their order (float32, texts x DIMENSIONS)."""
@@ -92,3 +101,12 @@ class Encoder:
             (found,) = self._session.run(["embedding"], feed)
             vectors[batch] = found
         return vectors
+
+
+def _loaded_encoder() -> Encoder:
+    encoder = Encoder(encoder_folder())
+    encoder.identity  # noqa: B018 (digested here, off the answering path)
+    return encoder
+
+
+_SHARED = SharedModel(_loaded_encoder, "encoder-loading")

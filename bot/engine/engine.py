@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Self
 
 from bot.engine.answerer import Answer, Answerer, Context, Quote
-from bot.engine.corpus import ArticleCache, fingerprint, load_corpus
+from bot.engine.corpus import ArticleCache, load_corpus
+from bot.engine.encoder import Encoder
 from bot.engine.errors import CorpusError, EngineError, UnknownArticle
 from bot.engine.library import Library, newest_first
 from bot.engine.markup import DISCORD_MESSAGE_LIMIT
@@ -27,6 +28,8 @@ from bot.engine.models import (
     Reply,
     Sentence,
 )
+from bot.engine.reader import Reader
+from bot.engine.snapshot_store import SnapshotReport
 from bot.engine.summarizer import LENGTHS, Summarizer, choose_sentences
 from bot.engine.templates import Prompts
 from bot.engine.tokenizer import normalize
@@ -70,6 +73,9 @@ class Engine:
     ) -> Self:
         """Read the corpus and templates (or use templates already read); CorpusError or
         TemplateProblem if unusable."""
+        # The models load in threads of their own while the corpus and templates are read.
+        Reader.warm_up()
+        Encoder.warm_up()
         prompts = prompts_dir if isinstance(prompts_dir, Prompts) else Prompts(Path(prompts_dir))
         cache = cache if cache is not None else ArticleCache()
         try:
@@ -93,14 +99,24 @@ class Engine:
         """A short fingerprint of the articles loaded, so a record says which corpus answered:
         engines over the same articles share it, and any change to one gives a new one."""
         digest = hashlib.sha256()
-        for article in sorted(self.library.articles, key=lambda a: a.id):
+        for article in sorted(self.library.records, key=lambda a: a.id):
             digest.update(f"{article.id}\0{article.content_hash}\n".encode())
         return digest.hexdigest()[:12]
+
+    @property
+    def index_report(self) -> SnapshotReport | None:
+        """How the index came to be at load: read back from its snapshot, or made, and why."""
+        return self.library.corpus.report
 
     @property
     def warnings(self) -> tuple[LoadWarning, ...]:
         """What the moderator should know about the files that did not load cleanly."""
         return self.library.warnings
+
+    def describe_index(self, report: SnapshotReport | None = None) -> str:
+        """How the index (by default this engine's) came to be, in the words of
+        prompts/index_snapshot.j2."""
+        return self.render("index_snapshot", report=report or self.index_report)
 
     def describe(self, warning: LoadWarning) -> str:
         """A load warning in the words of prompts/load_warning.j2."""
@@ -121,7 +137,7 @@ class Engine:
     @cached_property
     def fingerprints(self) -> dict[str, str]:
         """Each article's id by the fingerprint of its text, to know an article already here."""
-        return {fingerprint(a): a.id for a in self.library.articles}
+        return {a.fingerprint: a.id for a in self.library.records}
 
     def render(self, template: str, **context: Any) -> str:
         """Render a prompts/ template (help, errors, refusals) within Discord's limit."""
@@ -235,8 +251,8 @@ class Engine:
         """A fresh engine from the same folders (unchanged files are not parsed again)."""
         started = time.perf_counter()
         new = Engine.load(self.corpus_dir, self.prompts.folder, self.cache, progress, self.shelf)
-        before = {a.id: a.content_hash for a in self.library.articles}
-        after = {a.id: a.content_hash for a in new.library.articles}
+        before = {a.id: a.content_hash for a in self.library.records}
+        after = {a.id: a.content_hash for a in new.library.records}
         report = ReloadReport(
             added=tuple(sorted(after.keys() - before.keys())),
             removed=tuple(sorted(before.keys() - after.keys())),
@@ -255,11 +271,11 @@ class Engine:
         return Summarizer(self.library.tokenizer)
 
     @cached_property
-    def _article_names(self) -> list[tuple[Article, str, str, str]]:
-        """Each article with its id, file name and title as `find_article` compares them."""
+    def _article_names(self) -> list[tuple[str, str, str, str]]:
+        """Each article's id, and its id, file name and title as `find_article` compares them."""
         return [
-            (a, _name_key(a.id), _name_key(a.path), _name_key(a.title))
-            for a in self.library.articles
+            (a.id, _name_key(a.id), _name_key(a.path), _name_key(a.title))
+            for a in self.library.records
         ]
 
     def find_article(self, name: str) -> Article:
@@ -333,9 +349,10 @@ def find_article_in(engines: Sequence[Engine], name: str) -> tuple[Engine, Artic
     for test in tests if key else ():
         matches = [(entry[0], entry[1]) for entry in names if test(*entry[2:])]
         if len(matches) == 1:
-            return matches[0]
+            engine, article_id = matches[0]
+            return engine, engine.library.by_id[article_id]
         if matches:
-            raise _unknown_article(engines, name, {article.id for _, article in matches})
+            raise _unknown_article(engines, name, {article_id for _, article_id in matches})
     raise _unknown_article(engines, name, None)
 
 

@@ -13,7 +13,7 @@ paced (bot.engine.pacing), so the event loop never waits long for the interprete
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -24,6 +24,17 @@ K1 = 1.5
 B = 0.75
 # Documents per chunk when the index is built from a plain list of documents.
 CHUNK_DOCUMENTS = 2048
+# The arrays an index is made of, as `arrays()` hands them out and `from_arrays` takes them back.
+ARRAY_NAMES = (
+    "document_terms",
+    "document_offsets",
+    "lengths",
+    "posting_documents",
+    "offsets",
+    "idf",
+    "length_norm",
+    "weights",
+)
 
 
 def lucene_idf(document_count: int, document_frequency: int) -> float:
@@ -58,6 +69,46 @@ class BM25Index:
         index = cls.__new__(cls)
         index._build(chunks, k1, b)
         return index
+
+    @classmethod
+    def from_arrays(
+        cls,
+        terms: list[str],
+        arrays: Mapping[str, np.ndarray],
+        average_length: float,
+        k1: float = K1,
+        b: float = B,
+    ) -> BM25Index:
+        """The index whose `terms_by_id`, `arrays()` and `average_length` these are (an index
+        snapshot's, mapped from disk): nothing is computed again. ValueError when they do not
+        fit together."""
+        index = cls.__new__(cls)
+        index.k1 = k1
+        index.b = b
+        index.terms_by_id = terms
+        index.vocabulary = dict(zip(terms, range(len(terms)), strict=True))
+        if len(index.vocabulary) != len(terms):
+            raise ValueError("the index's terms are not all different")
+        for name in ARRAY_NAMES:
+            setattr(index, name, _frozen(arrays[name]))
+        index.document_count = len(index.lengths)
+        index.average_length = average_length
+        postings = len(index.posting_documents)
+        if (
+            len(index.offsets) != len(terms) + 1
+            or len(index.idf) != len(terms)
+            or len(index.weights) != postings
+            or len(index.length_norm) != index.document_count
+            or len(index.document_offsets) != index.document_count + 1
+            or int(index.offsets[-1]) != postings
+            or int(index.document_offsets[-1]) != len(index.document_terms)
+        ):
+            raise ValueError("the index's arrays do not fit together")
+        return index
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The index's arrays by name: what `from_arrays` makes it again from."""
+        return {name: getattr(self, name) for name in ARRAY_NAMES}
 
     def _build(
         self, chunks: Iterable[tuple[Sequence[str], Sequence[int]]], k1: float, b: float

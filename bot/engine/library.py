@@ -1,12 +1,16 @@
-"""The indexed corpus: every article's sentences, their terms and the BM25 index over them."""
+"""The indexed corpus: every article's sentences, their terms and the BM25 index over them.
+
+All of it comes from an index snapshot (snapshot.py): mapped from a file under DATA_DIR/index
+when the bot keeps one, or made in memory. Articles are made from the snapshot when asked for,
+so a large corpus's text stays in the file's pages, shared by the bot's processes, rather than
+in each process's own memory.
+"""
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from importlib import resources
 from typing import overload
 
 import numpy as np
@@ -15,22 +19,21 @@ from bot.engine.corpus import Corpus
 from bot.engine.encoder import DIMENSIONS, Encoder
 from bot.engine.index import BM25Index
 from bot.engine.models import Article, ArticleInfo, LoadWarning, Sentence
-from bot.engine.pacing import paced
-from bot.engine.tokenizer import Tokenizer, base_terms, mine_aliases, parse_glossary
+from bot.engine.snapshot import (
+    ArticleParts,
+    ArticleRecord,
+    CorpusSnapshot,
+    FileEntry,
+    SnapshotArticles,
+    build_snapshot,
+)
+from bot.engine.tokenizer import Tokenizer, parse_glossary
 
-# Articles per chunk handed to the index: each chunk is one short C call there, so a reload in
-# a worker thread gives the event loop the interpreter back often.
-CHUNK_ARTICLES = 16
 # How many sentence (or paragraph) term sets are kept once made: a question's candidates.
 RECENT_SETS = 4096
 # With a vector store on disk, how many articles' sentence vectors memory keeps (those asked
 # about last; about 15 KB each): a large corpus's vectors live on disk, not all in memory.
 KEPT_IN_MEMORY = 2000
-
-
-def default_glossary() -> str:
-    """The aliases every corpus starts with (shipped with the package)."""
-    return resources.files("bot.engine").joinpath("glossary_defaults.txt").read_text("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,57 +44,25 @@ class IndexedSentence:
     article: Article
 
 
-@dataclass(frozen=True, slots=True)
-class ArticleTerms:
-    """What tokenizing one article gives, kept in the ArticleCache so a reload skips it.
-
-    Terms are stored before alias expansion: aliases come from every article and the glossary,
-    so they may change when another file does, while these depend on this article alone.
-    """
-
-    terms: tuple[str, ...]  # every body sentence's base terms, end to end
-    lengths: tuple[int, ...]  # how many of them each sentence has
-    aliases: dict[str, tuple[str, ...]]  # the "Full Name (ACR)" definitions the article makes
-    title: frozenset[str]  # the title's base terms
-
-    @classmethod
-    def of(cls, article: Article) -> ArticleTerms:
-        """Tokenize an article's body sentences and mine its acronym definitions."""
-        terms: list[str] = []
-        lengths: list[int] = []
-        for sentence in article.sentences:
-            found = base_terms(sentence.text)
-            terms.extend(found)
-            lengths.append(len(found))
-        return cls(
-            tuple(terms),
-            tuple(lengths),
-            mine_aliases(article.text),
-            frozenset(base_terms(article.title)),
-        )
-
-
 class IndexedSentences(Sequence[IndexedSentence]):
     """Every body sentence of every article in one flat sequence: the index's documents.
 
-    Each IndexedSentence is made when asked. Stored, they would be one more object per sentence
-    for the garbage collector to walk on every full collection (which holds the interpreter
-    lock while the event loop waits) and to pile up again on every reload.
+    Each IndexedSentence is made when asked, from the article (made from the snapshot and kept
+    a while): stored, they would be one more object per sentence, in every process, for the
+    garbage collector to walk on every full collection (which holds the interpreter lock while
+    the event loop waits).
     """
 
-    def __init__(self, articles: Sequence[Article]) -> None:
+    def __init__(self, articles: SnapshotArticles, first_sentences: np.ndarray) -> None:
         self._articles = articles
-        self._sentences: list[Sentence] = []
-        counts = []
-        for article in paced(articles):
-            sentences = article.sentences
-            self._sentences.extend(sentences)
-            counts.append(len(sentences))
-        owners = np.repeat(np.arange(len(articles), dtype=np.int32), counts)
+        # array.array: compact like numpy, but indexing it gives plain ints, fast.
+        self._first = array("q", first_sentences.astype(np.int64).tobytes())
+        counts = np.diff(first_sentences)
+        owners = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         self._article_of = array("i", owners.tobytes())
 
     def __len__(self) -> int:
-        return len(self._sentences)
+        return len(self._article_of)
 
     def article_number(self, position: int) -> int:
         """Which article (its place in the sequence given) a sentence belongs to."""
@@ -106,35 +77,66 @@ class IndexedSentences(Sequence[IndexedSentence]):
     def __getitem__(self, position: int | slice) -> IndexedSentence | list[IndexedSentence]:
         if isinstance(position, slice):
             return [self[i] for i in range(len(self))[position]]
-        sentence = self._sentences[position]  # IndexError and negative positions as a list
-        return IndexedSentence(sentence, self._articles[self._article_of[position]])
+        number = self._article_of[position]  # IndexError and negative positions as a list
+        if position < 0:
+            position += len(self)
+        article, sentences = self._articles.with_sentences(number)
+        return IndexedSentence(sentences[position - self._first[number]], article)
 
     def __iter__(self) -> Iterator[IndexedSentence]:
-        articles = self._articles
-        for sentence, article in zip(self._sentences, self._article_of, strict=True):
-            yield IndexedSentence(sentence, articles[article])
+        return (self[i] for i in range(len(self)))
+
+
+class ArticlesById(Mapping[str, Article]):
+    """The articles by id, each made from the snapshot when asked for."""
+
+    def __init__(self, articles: SnapshotArticles, records: Sequence[ArticleRecord]) -> None:
+        self._articles = articles
+        self._numbers = {record.id: number for number, record in enumerate(records)}
+
+    def number(self, article_id: str) -> int | None:
+        """The article's place in the library, if it is there."""
+        return self._numbers.get(article_id)
+
+    def __getitem__(self, article_id: str) -> Article:
+        return self._articles[self._numbers[article_id]]
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._numbers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._numbers)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
 
 
 class TermSets(Sequence[frozenset[str]]):
-    """Per sentence, a set of index terms, made when asked from the index's term lists.
+    """Per sentence, a set of index terms, made when asked from the index's term lists: the
+    sentence's own, or those of the group of sentences it belongs to (its paragraph).
 
     A frozenset per sentence (and per paragraph) would be the largest thing in memory on a big
     corpus, hundreds of megabytes, while a question looks at a few dozen sentences, several
     times each: the sets made last are kept for the next look.
     """
 
-    def __init__(self, index: BM25Index, starts: np.ndarray, ends: np.ndarray) -> None:
-        if len(starts) != len(ends):
-            raise ValueError(f"{len(starts)} span starts but {len(ends)} span ends")
+    def __init__(
+        self, index: BM25Index, groups: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> None:
+        """`groups`: each sentence's group as its first sentence and the one after its last;
+        None for each sentence alone."""
         self._names = index.terms_by_id
         self._terms = index.document_terms
-        # array.array: compact like numpy, but indexing it gives plain ints, fast.
-        self._starts = array("q", starts.astype(np.int64).tobytes())
-        self._ends = array("q", ends.astype(np.int64).tobytes())
+        # Indexed where they are: the index's offsets are mapped from its snapshot's file.
+        self._offsets = index.document_offsets
+        self._count = index.document_count
+        if groups is not None and not len(groups[0]) == len(groups[1]) == self._count:
+            raise ValueError(f"{self._count} sentences but groups of {len(groups[0])}")
+        self._groups = groups
         self._recent: dict[tuple[int, int], frozenset[str]] = {}
 
     def __len__(self) -> int:
-        return len(self._starts)
+        return self._count
 
     @overload
     def __getitem__(self, position: int) -> frozenset[str]: ...
@@ -145,9 +147,12 @@ class TermSets(Sequence[frozenset[str]]):
     def __getitem__(self, position: int | slice) -> frozenset[str] | list[frozenset[str]]:
         if isinstance(position, slice):
             return [self[i] for i in range(len(self))[position]]
-        # IndexError and negative positions as a list has them. Sentences of one paragraph
-        # share its span, so its set is made once.
-        span = (self._starts[position], self._ends[position])
+        position = range(self._count)[position]  # IndexError and negatives as a list has them
+        first, end = position, position + 1
+        if self._groups is not None:
+            first, end = int(self._groups[0][position]), int(self._groups[1][position])
+        # Sentences of one paragraph share its span, so its set is made once.
+        span = (int(self._offsets[first]), int(self._offsets[end]))
         found = self._recent.get(span)
         if found is None:
             ids = self._terms[span[0] : span[1]].tolist()
@@ -166,58 +171,49 @@ class Library:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        self.articles: tuple[Article, ...] = corpus.articles
-        # Tokenized articles survive reloads in the corpus's cache, under the same key as the
-        # parsed article (path and content hash): only changed files are tokenized again.
-        kept = corpus.cache.derived if corpus.cache is not None else {}
-        tokenized = [_terms_of(article, kept) for article in paced(self.articles)]
+        if isinstance(corpus.articles, SnapshotArticles):  # as load_corpus gives them
+            self.articles = corpus.articles
+        else:  # articles given whole (parsed elsewhere): indexed as a load indexes them
+            self.articles = SnapshotArticles(snapshot_of(corpus.articles, corpus.glossary_text))
+        snapshot = self.snapshot = self.articles.snapshot
+        self.records: tuple[ArticleRecord, ...] = snapshot.records
         warnings = list(corpus.warnings)
-        aliases, _ = parse_glossary(default_glossary())  # a test keeps the shipped one clean
-        for found in tokenized:
-            aliases.update(found.aliases)
-        moderator_aliases, problems = parse_glossary(corpus.glossary_text)
+        _, problems = parse_glossary(corpus.glossary_text)
         warnings.extend(LoadWarning("glossary.txt", p) for p in problems)
-        aliases.update(moderator_aliases)
         self.warnings: tuple[LoadWarning, ...] = tuple(warnings)
-        self.tokenizer = Tokenizer(aliases)
-        self.sentences = IndexedSentences(self.articles)
-        self.index = BM25Index.from_chunks(_expanded(tokenized, self.tokenizer))
-        offsets = self.index.document_offsets
-        self.terms: TermSets = TermSets(self.index, offsets[:-1], offsets[1:])
-        # Each sentence's paragraph, as terms: the context a sentence leans on.
-        sizes = np.fromiter(
-            (len(p.sentences) for a in self.articles for p in a.paragraphs), dtype=np.int64
-        )
-        first = np.cumsum(sizes) - sizes
+        self.tokenizer = Tokenizer(snapshot.aliases)
+        self.sentences = IndexedSentences(self.articles, snapshot.sentence_bounds)
+        self.index: BM25Index = snapshot.index
+        self.terms: TermSets = TermSets(self.index)
+        # Each sentence's paragraph, as terms: the context a sentence leans on. A paragraph
+        # starts at each article's first sentence and wherever the paragraph number changes.
+        numbers = snapshot.paragraph_numbers
+        starts = np.zeros(len(numbers), dtype=bool)
+        bounds = snapshot.sentence_bounds
+        starts[bounds[:-1][np.diff(bounds) > 0]] = True
+        starts[1:] |= numbers[1:] != numbers[:-1]
+        first = np.flatnonzero(starts).astype(np.int32)
+        sizes = np.diff(np.append(first, len(numbers)))
         self.paragraph_terms: TermSets = TermSets(
             self.index,
-            np.repeat(offsets[first], sizes),
-            np.repeat(offsets[first + sizes], sizes),
+            (np.repeat(first, sizes), np.repeat((first + sizes).astype(np.int32), sizes)),
         )
-        self.by_id = {article.id: article for article in self.articles}
+        self.by_id = ArticlesById(self.articles, self.records)
         # Titles as base terms, for questions about an article rather than its content: made
-        # once here, so such a question need not tokenize every title again.
-        self.title_terms: tuple[frozenset[str], ...] = tuple(t.title for t in tokenized)
+        # once, so such a question need not tokenize every title again.
+        self.title_terms: tuple[frozenset[str], ...] = tuple(r.title_terms for r in self.records)
         self.title_vocabulary: frozenset[str] = frozenset().union(*self.title_terms)
-        self._kept_vectors = corpus.cache.vectors if corpus.cache is not None else {}
-        self._vector_store = corpus.cache.vector_store if corpus.cache is not None else None
-
-    @cached_property
-    def _first_documents(self) -> dict[str, int]:
-        """Each article's first sentence's number in the index (made on first use)."""
-        first, at = {}, 0
-        for article in self.articles:
-            first[article.id] = at
-            at += len(article.sentences)
-        return first
+        cache = corpus.cache
+        self._kept_vectors = cache.vectors if cache is not None else {}
+        self._vector_store = cache.vector_store if cache is not None else None
 
     def document_of(self, article_id: str, start: int) -> int | None:
         """The index document of the body sentence starting at `start` in an article, if any."""
-        first = self._first_documents.get(article_id)
-        if first is None:
+        number = self.by_id.number(article_id)
+        if number is None:
             return None
-        article = self.by_id[article_id]
-        for sentence in article.sentences:
+        first = int(self.snapshot.sentence_bounds[number])
+        for sentence in self.articles[number].sentences:
             if sentence.start == start:
                 return first + sentence.position
         return None
@@ -228,9 +224,8 @@ class Library:
 
     def article_documents(self, article: int) -> np.ndarray:
         """The index documents of one article's sentences, in order."""
-        found = self.articles[article]
-        first = self._first_documents[found.id]
-        return np.arange(first, first + len(found.sentences))
+        bounds = self.snapshot.sentence_bounds
+        return np.arange(bounds[article], bounds[article + 1])
 
     def vectors(self, article: int, encoder: Encoder) -> np.ndarray:
         """One article's sentence vectors (float16), made on first need or ahead of questions
@@ -267,12 +262,15 @@ class Library:
         if store is None:
             self.vectors(article, encoder)
             return
-        found = self.articles[article]
-        texts = [s.text for s in found.sentences]
-        if (found.path, found.content_hash) not in self._kept_vectors and not store.holds(
-            encoder.identity, texts
+        # Whether they are there is asked by the name the snapshot keeps: the article itself
+        # is made only when its vectors must be.
+        record = self.records[article]
+        if (record.path, record.content_hash) in self._kept_vectors or store.holds(
+            encoder.identity, record.vectors_key
         ):
-            store.save(encoder.identity, texts, encoder.encode(texts).astype(np.float16))
+            return
+        texts = [s.text for s in self.articles[article].sentences]
+        store.save(encoder.identity, texts, encoder.encode(texts).astype(np.float16))
 
     @property
     def sentence_count(self) -> int:
@@ -284,15 +282,9 @@ class Library:
         return newest_first(
             [
                 ArticleInfo(
-                    a.id,
-                    a.title,
-                    a.published,
-                    a.author,
-                    a.source,
-                    len(a.paragraphs),
-                    len(a.sentences),
+                    r.id, r.title, r.published, r.author, r.source, r.paragraphs, r.sentences
                 )
-                for a in self.articles
+                for r in self.records
             ]
         )
 
@@ -302,40 +294,10 @@ def newest_first(infos: Sequence[ArticleInfo]) -> list[ArticleInfo]:
     return sorted(infos, key=lambda i: (i.published is None, _negated(i.published), i.id))
 
 
-def _terms_of(article: Article, kept: dict[tuple[str, str], object]) -> ArticleTerms:
-    """The article's terms from the cache, or tokenized now and cached."""
-    key = (article.path, article.content_hash)
-    found = kept.get(key)
-    if isinstance(found, ArticleTerms):
-        return found
-    found = ArticleTerms.of(article)
-    if article.content_hash:  # an article parsed outside load_corpus has no key to trust
-        kept[key] = found
-    return found
-
-
-def _expanded(
-    tokenized: Sequence[ArticleTerms], tokenizer: Tokenizer
-) -> Iterator[tuple[list[str], list[int]]]:
-    """Every sentence's index terms (aliases expanded), in chunks of CHUNK_ARTICLES articles."""
-    keys = tokenizer.aliases.keys()
-    for start in range(0, len(tokenized), CHUNK_ARTICLES):
-        terms: list[str] = []
-        lengths: list[int] = []
-        for article in tokenized[start : start + CHUNK_ARTICLES]:
-            if keys.isdisjoint(article.terms):  # no acronym to expand: take it whole
-                terms.extend(article.terms)
-                lengths.extend(article.lengths)
-                continue
-            at = 0
-            for length in article.lengths:
-                sentence = article.terms[at : at + length]
-                at += length
-                if not keys.isdisjoint(sentence):
-                    sentence = tuple(tokenizer.expand(sentence))
-                terms.extend(sentence)
-                lengths.append(len(sentence))
-        yield terms, lengths
+def snapshot_of(articles: Sequence[Article], glossary_text: str = "") -> CorpusSnapshot:
+    """A snapshot, in memory, of articles parsed outside `load_corpus`."""
+    files = [(FileEntry(a.path, a.content_hash), ArticleParts.of(a)) for a in articles]
+    return build_snapshot(files, glossary_text)
 
 
 def _negated(date: str | None) -> tuple[int, ...]:

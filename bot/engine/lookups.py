@@ -41,15 +41,17 @@ def _articles_meant(question: Question, library: Library) -> list[Article]:
     """The article a question about "the article" means: the only one, or the best match."""
     articles = library.articles
     if len(articles) == 1:
-        return list(articles)
+        return [articles[0]]
     wanted = question.terms - QUESTION_FRAMING
     scored = []
-    for article, title in zip(articles, library.title_terms, strict=True):
+    for number, (record, title) in enumerate(
+        zip(library.records, library.title_terms, strict=True)
+    ):
         overlap = len(wanted & title)
         if overlap:
-            scored.append((overlap, article.id, article))
+            scored.append((overlap, record.id, number))
     scored.sort(key=lambda s: (-s[0], s[1]))
-    return [s[2] for s in scored[:1]]
+    return [articles[s[2]] for s in scored[:1]]
 
 
 def _front_matter_line(article: Article, want: str) -> Sentence | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ import numpy as np
 from bot.engine.decision import Decision
 from bot.engine.errors import EngineError
 from bot.engine.library import Library
-from bot.engine.onnx_models import cpu_session
+from bot.engine.onnx_models import SharedModel, cpu_session
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
@@ -111,10 +110,19 @@ class Reader:
         self._lock = threading.Lock()
 
     @staticmethod
-    @cache
+    def warm_up() -> None:
+        """Start loading the one reader of this process in the background (`shared` waits)."""
+        _SHARED.warm_up()
+
+    @staticmethod
     def shared() -> Reader:
         """The one reader of this process, loaded on first use and kept across reloads."""
-        return Reader(model_folder())
+        return _SHARED.get()
+
+    @staticmethod
+    def forget_shared() -> None:
+        """Let go of the shared reader: the next use loads it again from the package's files."""
+        _SHARED.forget()
 
     def read(
         self,
@@ -187,3 +195,6 @@ def _peak_chance(scores: np.ndarray) -> float:
     """The chance of the likeliest piece, the scores taken as a softmax over the sentence."""
     shifted = np.exp(scores - scores.max())
     return float(1.0 / shifted.sum())
+
+
+_SHARED = SharedModel(lambda: Reader(model_folder()), "reader-loading")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import re
 
 import blingfire
+import numpy as np
 
 # blingfire was chosen over pysbd and syntok: all three split the seed article's abbreviations
 # ("U.N.", "U.S.") and closing quotes correctly, and blingfire is 6x faster than syntok and 30x
@@ -24,7 +26,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     chunk = text[start:end]
     if not _HAS_WORD.search(chunk):
         return []
-    _, offsets = blingfire.text_to_sentences_and_offsets(chunk)
+    offsets = _sentence_offsets(chunk)
     pieces = [piece for a, b in offsets for piece in _split_missed(chunk, a, b)]
     merged: list[tuple[int, int]] = []
     for a, b in pieces:
@@ -36,6 +38,60 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         else:
             merged.append((a, b))
     return [(start + a, start + b) for a, b in merged if _HAS_WORD.search(chunk, a, b)]
+
+
+def _sentence_offsets(text: str) -> list[tuple[int, int]]:
+    """blingfire's sentences of `text`, as character offsets: what
+    `blingfire.text_to_sentences_and_offsets(text)[1]` gives.
+
+    That wrapper maps the library's UTF-8 byte offsets to character offsets with a Python loop
+    over every byte of the text, which took more of a corpus's loading than splitting it did.
+    Here the same library function is called, and its offsets mapped with numpy; anything out
+    of the ordinary (an offset that is not at a character's first byte, offsets out of order)
+    goes to the wrapper itself.
+    """
+    raw = text.encode("utf-8")
+    # Buffers of the sizes the wrapper gives the library; numpy's, not ctypes', which are
+    # slow to make and filled with zeros first.
+    size = len(raw) * 2
+    written = np.empty(size, dtype=np.uint8)
+    starts = np.empty(size, dtype=np.int32)
+    ends = np.empty(size, dtype=np.int32)
+    found = blingfire.blingfire.TextToSentencesWithOffsets(
+        ctypes.c_char_p(raw),
+        ctypes.c_int(len(raw)),
+        written.ctypes.data_as(ctypes.c_void_p),
+        starts.ctypes.data_as(ctypes.c_void_p),
+        ends.ctypes.data_as(ctypes.c_void_p),
+        ctypes.c_int(size),
+    )
+    if found == -1 or found > size:
+        return []
+    # The sentences it wrote, one a line, up to the string's end (as the wrapper reads them).
+    lines = written[:found].tobytes().split(b"\0", 1)[0]
+    count = lines.count(b"\n") + 1
+    # Each sentence's first byte and the byte after its last (the library's ends are inclusive).
+    bounds = np.empty(2 * count, dtype=np.int64)
+    bounds[0::2] = starts[:count]
+    bounds[1::2] = ends[:count]
+    bounds[1::2] += 1
+    if text.isascii():
+        chars = bounds  # one byte a character
+    else:
+        first_bytes = (np.frombuffer(raw, dtype=np.uint8) & 0xC0) != 0x80
+        inside = bounds[bounds < len(raw)]
+        if (
+            np.any(bounds < 0)
+            or np.any(np.diff(bounds) < 0)
+            or np.count_nonzero(bounds >= len(raw)) > 1
+            or not np.all(first_bytes[inside])
+        ):
+            return list(blingfire.text_to_sentences_and_offsets(text)[1])
+        character_of = np.cumsum(first_bytes) - 1  # each byte's character
+        within = character_of[np.minimum(bounds, len(raw) - 1)]
+        chars = np.where(bounds < len(raw), within, len(text))
+    pairs = chars.tolist()
+    return list(zip(pairs[0::2], pairs[1::2], strict=True))
 
 
 def _split_missed(text: str, a: int, b: int) -> list[tuple[int, int]]:

@@ -20,16 +20,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from bot.engine.corpus import (
-    ARTICLE_SUFFIXES,
-    MAX_FILE_BYTES,
-    ArticleCache,
-    fingerprint,
-    parse_article,
-)
+from bot.engine.corpus import ARTICLE_SUFFIXES, MAX_FILE_BYTES, ArticleCache, parse_article
 from bot.engine.engine import Engine
 from bot.engine.errors import CorpusError
 from bot.engine.models import SERVER_SHELF, Article, Problem, ProblemKind
+from bot.engine.snapshot import fingerprint
 from bot.engine.templates import Prompts
 
 log = logging.getLogger(__name__)

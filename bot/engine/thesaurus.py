@@ -13,17 +13,19 @@ from importlib import resources
 
 
 @lru_cache(maxsize=1)
-def synonym_table() -> dict[str, tuple[str, ...]]:
-    """Stem -> stems of words sharing one of its common senses."""
-    table: dict[str, tuple[str, ...]] = {}
+def synonym_table() -> dict[str, str]:
+    """Stem -> the stems of words sharing one of its common senses, space-separated: split
+    when looked up, as a question looks up a few of 31,000 (the table is read at a process's
+    first question)."""
     data = resources.files("bot.engine").joinpath("synonyms.tsv.gz").read_bytes()
-    for line in gzip.decompress(data).decode("utf-8").splitlines():
-        if line and not line.startswith("#"):
-            stem, _, others = line.partition("\t")
-            table[stem] = tuple(others.split())
-    return table
+    lines = gzip.decompress(data).decode("utf-8").splitlines()
+    return {
+        stem: others
+        for stem, _, others in (line.partition("\t") for line in lines)
+        if stem and not stem.startswith("#")
+    }
 
 
 def synonyms(term: str) -> tuple[str, ...]:
     """The synonym stems of a stem, or nothing."""
-    return synonym_table().get(term, ())
+    return tuple(synonym_table().get(term, "").split())

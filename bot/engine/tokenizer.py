@@ -161,8 +161,18 @@ def is_acronym(raw: str, shouting: bool) -> bool:
     return sum(c.isalpha() for c in raw) >= 2
 
 
+_NOT_ASCII_UPPER = bytes(b for b in range(256) if not ord("A") <= b <= ord("Z"))
+_NOT_ASCII_LOWER = bytes(b for b in range(256) if not ord("a") <= b <= ord("z"))
+
+
 def is_shouting(text: str) -> bool:
     """True for shouted text ("WHY DOES CHINA OPPOSE IT"), where capitals carry no meaning."""
+    if text.isascii():
+        # Every sentence of a corpus passes through here: ASCII text (most news) is counted in
+        # C, where "upper case" is A-Z and "lower case" a-z, as str.isupper and islower say.
+        raw = text.encode("ascii")
+        upper = len(raw.translate(None, _NOT_ASCII_UPPER))
+        return upper > 8 and upper > 2 * len(raw.translate(None, _NOT_ASCII_LOWER))
     upper = lower = 0
     for c in text:
         if c.isupper():
@@ -185,13 +195,25 @@ def normalize(text: str) -> str:
 def base_terms(text: str) -> list[str]:
     """Terms of a text before alias expansion: stems, acronym terms, no stopwords."""
     text = normalize(text)
-    shouting = is_shouting(text)
+    term_of = _shouted_term if is_shouting(text) else _term
     terms: list[str] = []
-    for match in TOKEN.finditer(text):
-        term = token_term(match.group(), shouting)
+    for raw in TOKEN.findall(text):
+        term = term_of(raw)
         if term is not None:
             terms.append(term)
     return terms
+
+
+# A word's term depends on the word alone (and on whether its text shouts): news repeats its
+# words, and every sentence of a corpus is tokenized at load, so each is worked out once.
+@lru_cache(maxsize=200_000)
+def _term(raw: str) -> str | None:
+    return token_term(raw, False)
+
+
+@lru_cache(maxsize=20_000)
+def _shouted_term(raw: str) -> str | None:
+    return token_term(raw, True)
 
 
 def token_term(raw: str, shouting: bool) -> str | None:

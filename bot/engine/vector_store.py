@@ -11,15 +11,14 @@ file is written whole or not at all (a temporary file, then a rename), and one t
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from bot.engine.disk import discard_damaged, write_whole
 
 log = logging.getLogger(__name__)
 
@@ -66,33 +65,24 @@ class VectorStore:
             return None
         return vectors
 
-    def holds(self, encoder_id: str, texts: Sequence[str]) -> bool:
-        """Whether vectors of these sentences are stored (not checked until loaded)."""
-        return self._path(encoder_id, sentences_digest(texts)).is_file()
+    def holds(self, encoder_id: str, digest: str) -> bool:
+        """Whether vectors of the sentences with this `sentences_digest` are stored (not checked
+        until loaded): an index snapshot keeps each article's digest, so asking needs no text."""
+        return self._path(encoder_id, digest).is_file()
 
     def save(self, encoder_id: str, texts: Sequence[str], vectors: np.ndarray) -> None:
         """Keep these vectors; a store that cannot be written is logged once and skipped (the
         vectors are still used from memory)."""
         path = self._path(encoder_id, sentences_digest(texts))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             # Written beside its final name and renamed: another process never reads half a file.
-            handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    np.save(file, vectors.astype(np.float16), allow_pickle=False)
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_whole(
+                path, lambda file: np.save(file, vectors.astype(np.float16), allow_pickle=False)
+            )
         except OSError as error:
             if not self._unwritable_logged:
                 log.warning("sentence vectors cannot be kept in %s: %s", self.folder, error)
                 self._unwritable_logged = True
 
     def _discard(self, path: Path, why: str) -> None:
-        log.warning("stored sentence vectors %s are damaged (%s): making them again", path, why)
-        with contextlib.suppress(OSError):  # made again and written over either way
-            path.unlink(missing_ok=True)
+        discard_damaged(path, "the stored sentence vectors", why)
