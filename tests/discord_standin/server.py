@@ -53,6 +53,11 @@ class DiscordStandIn:
     gateway (drop the connection, ask for a reconnect), make Discord fail, throttle or stall
     (the `*_next` methods) and wait for what the bot did through `requests`, `messages` and
     `frames`.
+
+    The gateway shards as Discord does (see gateway.py): `recommended_shards` is what
+    `GET /gateway/bot` recommends, and an IDENTIFY whose shard would hold more than
+    `max_guilds_per_shard` guilds is closed with 4011, sharding required. `max_concurrency` is
+    how many sessions it says may start every 5 seconds.
     """
 
     def __init__(
@@ -62,13 +67,22 @@ class DiscordStandIn:
         allowed_privileged_intents: int = PRIVILEGED_INTENTS,
         interaction_deadline: float = 3.0,
         reaction_time: float = 0.05,
+        recommended_shards: int = 1,
+        max_guilds_per_shard: int = 2500,
+        max_concurrency: int = 1,
     ):
         self.world = world or World.create()
         # A person clicks a button no sooner than this after the message last changed: by then
         # discord.py has read the HTTP response that made it and registered the message's view,
         # which it does only after the stand-in recorded the message.
         self.reaction_time = reaction_time
-        self.gateway = Gateway(self.world, allowed_privileged_intents=allowed_privileged_intents)
+        self.gateway = Gateway(
+            self.world,
+            allowed_privileged_intents=allowed_privileged_intents,
+            recommended_shards=recommended_shards,
+            max_guilds_per_shard=max_guilds_per_shard,
+            max_concurrency=max_concurrency,
+        )
         self.rest = RestApi(self.world, self.gateway, interaction_deadline=interaction_deadline)
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -510,13 +524,14 @@ class DiscordStandIn:
 
     # --- steering the gateway -------------------------------------------------------------------
 
-    async def drop_connection(self, code: int | None = None) -> None:
-        """Cut the bot's websocket (a network failure, or a close with `code`)."""
-        await self.gateway.drop_connection(code)
+    async def drop_connection(self, code: int | None = None, *, shard: int = 0) -> None:
+        """Cut the bot's websocket of `shard` (a network failure, or a close with `code`)."""
+        await self.gateway.drop_connection(code, shard=shard)
 
-    async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT, as Discord does before moving a session."""
-        await self.gateway.request_reconnect()
+    async def request_reconnect(self, *, shard: int = 0) -> None:
+        """Send op 7 RECONNECT on `shard`'s connection, as Discord does before moving a
+        session."""
+        await self.gateway.request_reconnect(shard=shard)
 
     def _channel(self, ref: ChannelRef) -> Channel:
         return ref if isinstance(ref, Channel) else self.world.channel(ref)
