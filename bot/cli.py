@@ -8,6 +8,7 @@ exits non-zero when nothing usable loaded.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from bot.cluster import Cluster, TokenRefused, recommended_shard_count
 from bot.config import (
     Settings,
     SettingsError,
@@ -424,6 +426,40 @@ def command_run(settings: Settings, args: argparse.Namespace) -> int:
     return run_bot(settings, progress=terminal_progress(sys.stderr))
 
 
+def command_cluster(settings: Settings, args: argparse.Namespace) -> int:
+    if token_missing(settings):
+        return 2
+    if settings.shard_ids is not None:
+        print(
+            "articlebot: SHARD_IDS is for one `articlebot run`; `articlebot cluster` gives each "
+            "of its processes its shards: unset SHARD_IDS",
+            file=sys.stderr,
+        )
+        return 2
+    processes = args.processes
+    shard_count = settings.shard_count
+    if shard_count is None:
+        try:
+            recommended = recommended_shard_count(settings)
+        except TokenRefused:
+            print(
+                "articlebot: Discord refused DISCORD_TOKEN: copy the bot token again from the "
+                "Developer Portal",
+                file=sys.stderr,
+            )
+            return 1
+        shard_count = max(processes, recommended or 1)
+    if processes > shard_count:
+        print(
+            f"articlebot: --processes {processes} is more than the {shard_count} shard(s), and "
+            "each process needs one of its own: lower --processes or raise --shard-count",
+            file=sys.stderr,
+        )
+        return 2
+    run_arguments = [] if args.corpus is None else ["--corpus", str(args.corpus)]
+    return asyncio.run(Cluster(shard_count, processes, run_arguments).run())
+
+
 def command_invite(settings: Settings, args: argparse.Namespace) -> int:
     from bot.discord.invite import invite_url
 
@@ -444,6 +480,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "forget": command_forget,
     "shelf": command_shelf,
     "run": command_run,
+    "cluster": command_cluster,
     "invite": command_invite,
 }
 
@@ -553,6 +590,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="the shards this process holds, such as 0-1 or 0,2 (default: SHARD_IDS, else all; "
         "needs --shard-count)",
     )
+    cluster = sub.add_parser(
+        "cluster",
+        parents=[corpus],
+        help="run the Discord bot as several processes that split the gateway shards",
+    )
+    cluster.add_argument(
+        "--processes",
+        type=_option("--processes", positive_int),
+        required=True,
+        metavar="P",
+        help="how many `articlebot run` processes; one that dies is started again",
+    )
+    cluster.add_argument(
+        "--shard-count",
+        type=_option("--shard-count", positive_int),
+        metavar="N",
+        help="gateway shards in all, split between the processes in ranges (default: "
+        "SHARD_COUNT, else as many as Discord recommends, and at least P)",
+    )
     invite = sub.add_parser("invite", help="print the link that adds the bot to a server")
     invite.add_argument(
         "application_id", type=int, help="the application id (Developer Portal > General)"
@@ -588,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Several processes of one bot write to one log: each line says which shards wrote it.
     held = f"[shards {shard_ids_text(settings.shard_ids)}] " if settings.shard_ids else ""
     logging.basicConfig(
-        level=settings.log_level if args.command == "run" else "ERROR",
+        level=settings.log_level if args.command in ("run", "cluster") else "ERROR",
         format=f"%(asctime)s %(levelname)s {held}%(name)s: %(message)s",
     )
     try:

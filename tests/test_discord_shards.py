@@ -3,6 +3,7 @@ and says plainly when Discord wants more of them. The real bot against the stand
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from discord_standin import World
 from discord_standin.client import StandInFactory
 from discord_standin.gateway import shard_of
 
+from bot.cluster import TokenRefused, recommended_shard_count
 from bot.discord.runner import serve
 from bot.engine import Engine
 
@@ -59,3 +61,14 @@ async def test_too_few_shards_for_discord_stop_the_bot_saying_to_raise_shard_cou
     assert await serve(settings, engine) == 1
     refusal = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert refusal[-1].startswith("Discord requires more shards for this many servers: raise")
+
+
+async def test_the_cluster_asks_discord_how_many_shards_it_recommends(
+    start_standin: StandInFactory, corpus_dir: Path
+) -> None:
+    standin = await start_standin(recommended_shards=3)
+    settings = settings_for(standin, corpus_dir)
+    assert await asyncio.to_thread(recommended_shard_count, settings) == 3
+    with pytest.raises(TokenRefused):
+        wrong = settings_for(standin, corpus_dir, discord_token="not-the-token")
+        await asyncio.to_thread(recommended_shard_count, wrong)
