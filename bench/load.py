@@ -8,6 +8,16 @@ Run: python bench/load.py [--people 50] [--questions 500] [--seconds 10] [--cool
 
 The stand-in and the crowd run on a thread and event loop of their own, so the stall measured is
 the bot's (though both threads share one interpreter lock, as any Python process would).
+
+With --processes N it measures throughput instead: how many questions per second the bot
+answers as one process, then as N processes (`articlebot cluster`), each time holding the same
+N shards with two servers on each, the crowd spread over them. The questions come all at once
+(within --seconds, default 1 here), more than the bot can answer, by mention and by /ask, with
+no cooldown, follow-ups, votes or reloads (a /reload reloads only the process that gets it).
+Answers per second is how many were answered over the time from the first question to the last
+answer. The stand-in and the crowd run in this process, beside the bot's processes.
+
+Run: python bench/load.py --processes 2 [--questions 600] [--people 50]
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -35,7 +46,7 @@ from discord_harness import (  # noqa: E402
     reply_kind,
     settings_for,
 )
-from discord_standin import DiscordStandIn  # noqa: E402
+from discord_standin import DiscordStandIn, World  # noqa: E402
 from discord_standin.client import running  # noqa: E402
 from discord_standin.crowd import Crowd, Reckoning  # noqa: E402
 
@@ -184,11 +195,113 @@ async def main(args: argparse.Namespace) -> int:
     return 1 if reckoning.lost or reckoning.repeated else 0
 
 
+GUILDS_PER_SHARD = 2
+
+
+def cpu_seconds_of_children(pid: int) -> float | None:
+    """CPU time (user and system) used so far by the processes `pid` started, from /proc; None
+    where there is no /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for child in children:
+            # The fields after the command name, which may hold spaces: utime and stime are
+            # the 14th and 15th fields of the whole line.
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def throughput(args: argparse.Namespace, shards: int, processes: int) -> tuple[float, str]:
+    """Answers per second of `processes` processes holding `shards` shards, and a line saying
+    how the questions ended."""
+    world = World.create()
+    world.guilds.remove(world.guild)
+    for shard in range(shards):
+        for n in range(GUILDS_PER_SHARD):
+            world.add_guild(f"Newsroom {shard}.{n}", shard=(shard, shards))
+    folder = Path(tempfile.mkdtemp(prefix="articlebot-throughput-"))
+    corpus = Path(shutil.copytree(ROOT / "corpus", folder / "corpus"))
+    (corpus / "harbour-lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    async with DiscordStandIn(world, max_concurrency=shards) as standin:
+        crowd = Crowd(standin, args.people, seed=args.seed, guilds=world.guilds)
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DISCORD_TOKEN": standin.token,
+            "DISCORD_API_BASE": standin.api_base,
+            "DISCORD_GATEWAY_URL": standin.gateway_url,
+            "CORPUS_DIR": str(corpus),
+            "DATA_DIR": str(folder / "data"),
+            "QUESTION_COOLDOWN_SECONDS": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = ["cluster", "--processes", str(processes), "--shard-count", str(shards)]
+        with (folder / "bot.log").open("wb") as log:
+            cluster = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", *command, cwd=folder, env=environment, stderr=log
+            )
+        try:
+            await standin.wait_for_shards(shards, timeout=120)
+            await standin.wait_for_request("PUT", r"/applications/\d+/commands", timeout=60)
+            # Each process's first question loads its synonym table once: that is not load.
+            for guild in world.guilds:
+                person = next(p for p in crowd.people if crowd.home(p).guild_id == guild.id)
+                warm_up = await standin.post_message(
+                    person, f"<@{world.bot.id}> {LOAD_QUESTIONS[0]}", channel=crowd.home(person)
+                )
+                await standin.wait_for_answer(warm_up, timeout=60)
+            bot_cpu = cpu_seconds_of_children(cluster.pid)
+            standin_cpu = time.process_time()
+            await crowd.storm(LOAD_QUESTIONS, args.questions, seconds=args.seconds)
+            reckoning = await crowd.reckon(timeout=600)
+            standin_cpu = time.process_time() - standin_cpu
+            bot_cpu_after = cpu_seconds_of_children(cluster.pid)
+        finally:
+            if cluster.returncode is None:
+                cluster.send_signal(signal.SIGTERM)
+            stopped = await cluster.wait()
+    if stopped != 0:
+        print((folder / "bot.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+    shutil.rmtree(folder, ignore_errors=True)
+    first_asked = min(asked.at for asked in reckoning.replies)
+    last_answer = max(got[0].at for got in reckoning.replies.values() if got)
+    answered = sum(1 for got in reckoning.replies.values() if got)
+    ended = (
+        f"{answered} answered, {len(reckoning.lost)} lost, {len(reckoning.repeated)} answered "
+        f"twice; cluster exit status {stopped}; CPU during the questions: stand-in and crowd "
+        f"{standin_cpu:.1f} s"
+    )
+    if bot_cpu is not None and bot_cpu_after is not None:
+        ended += f", the bot's processes {bot_cpu_after - bot_cpu:.1f} s"
+    elapsed = last_answer - first_asked
+    return answered / elapsed, f"in {elapsed:.1f} s: {ended}"
+
+
+async def compare_processes(args: argparse.Namespace) -> int:
+    shards = args.processes
+    rates = {}
+    for processes in (1, shards):
+        rate, ended = await throughput(args, shards, processes)
+        rates[processes] = rate
+        print(
+            f"{processes} process(es), {shards} shards, {args.questions} questions: "
+            f"{rate:6.1f} answers/s ({ended})"
+        )
+    print(f"{shards} processes answer {rates[shards] / rates[1]:.2f}x the questions of one")
+    return 0
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--questions", type=int, default=500)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="default 10, 1 with --processes"
+    )
     parser.add_argument("--cooldown", type=float, default=1.0, help="seconds between questions")
     parser.add_argument("--reloads", type=int, default=2, help="reloads in the middle")
     parser.add_argument("--seed", type=int, default=0)
@@ -196,4 +309,17 @@ if __name__ == "__main__":
         "--no-follow-ups", dest="follow_ups", action="store_false", help="no replies to answers"
     )
     parser.add_argument("--no-votes", dest="votes", action="store_false", help="no votes")
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="measure answers per second with one process and with N (at least 2)",
+    )
+    arguments = parser.parse_args()
+    if arguments.processes is not None:
+        if arguments.processes < 2:
+            parser.error("--processes must be at least 2: one process is the baseline")
+        arguments.seconds = 1.0 if arguments.seconds is None else arguments.seconds
+        sys.exit(asyncio.run(compare_processes(arguments)))
+    arguments.seconds = 10.0 if arguments.seconds is None else arguments.seconds
+    sys.exit(asyncio.run(main(arguments)))

@@ -27,7 +27,7 @@ from discord_harness import (
 )
 from discord_standin import BotMessage, DiscordStandIn, Interaction, World
 from discord_standin.client import StandInFactory
-from discord_standin.gateway import Identified, shard_of
+from discord_standin.gateway import shard_of
 from discord_standin.world import Guild, Json, User
 
 from bot.storage import Storage
@@ -65,26 +65,6 @@ def readers(standin: DiscordStandIn) -> dict[int, User]:
 def guild_on(standin: DiscordStandIn, shard: int) -> Guild:
     """The server on `shard`."""
     return next(g for g in standin.world.guilds if shard_of(g.id, SHARDS) == shard)
-
-
-async def shards_ready(standin: DiscordStandIn, shards: range, *, after: int = 0) -> None:
-    """Until sessions of `shards` started (past the first `after` IDENTIFYs) and each got its
-    server: events sent after that reach the bot after the server, in order."""
-    wanted = {(shard, SHARDS) for shard in shards}
-    identified = standin.gateway.identified
-
-    def started(entries: list[Identified]) -> bool:
-        return wanted <= {entry.shard for entry in entries[after:]}
-
-    await identified.wait_until(started, timeout=60)
-    connections = {e.connection for e in list(identified)[after:] if e.shard in wanted}
-    await standin.frames.wait_until(
-        lambda frames: (
-            connections
-            <= {f.connection for f in frames if f.direction == "sent" and f.t == "GUILD_CREATE"}
-        ),
-        timeout=30,
-    )
 
 
 def shard_of_connection(standin: DiscordStandIn) -> dict[int, int]:
@@ -190,7 +170,7 @@ async def test_two_processes_of_two_shards_each_answer_every_server_once_into_on
             standin, corpus_dir, second_dir, command=("run", *shards, "2-3"), wait_until_ready=False
         ) as second,
     ):
-        await shards_ready(standin, range(SHARDS))
+        await standin.wait_for_shards(SHARDS)
         await standin.wait_for_request("PUT", r"/applications/\d+/commands", timeout=30)
         asked = await ask_everywhere(standin, people, range(SHARDS))
         answers = {
@@ -226,7 +206,7 @@ async def test_cluster_starts_a_killed_process_again_and_loses_no_recorded_reply
         standin, corpus_dir, tmp_path, command=cluster_command, wait_until_ready=False
     ) as cluster:
         with no_process_left_behind(cluster):
-            await shards_ready(standin, range(SHARDS))
+            await standin.wait_for_shards(SHARDS)
             started = await cluster.wait_for_log(r"process 1 \(shards 0-1 of 4\) started, pid")
             await cluster.wait_for_log(r"process 2 \(shards 2-3 of 4\) started, pid")
             await standin.wait_for_request("PUT", r"/applications/\d+/commands", timeout=30)
@@ -249,7 +229,7 @@ async def test_cluster_starts_a_killed_process_again_and_loses_no_recorded_reply
             await cluster.wait_for_log(
                 r"process 1 \(shards 0-1 of 4\) was killed by SIGKILL after .* starting it again"
             )
-            await shards_ready(standin, range(2), after=identified)
+            await standin.wait_for_shards(SHARDS, range(2), after=identified)
             # After: the servers of the restarted process are answered and their votes saved.
             after = await ask_everywhere(standin, people, range(2))
             answered_after = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from aiohttp import web
 from .components import BUTTON, find_button, walk
 from .faults import Fault
 from .files import MAX_REQUEST_BYTES, UPLOAD_LIMIT, AttachedFile
-from .gateway import Frame, Gateway
+from .gateway import Frame, Gateway, shard_of
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -178,6 +179,39 @@ class DiscordStandIn:
             )
         message_id = int(to["id"])
         return await self.messages.wait_for(lambda m: m.reply_to == message_id, timeout=timeout)
+
+    async def wait_for_shards(
+        self,
+        shard_count: int,
+        shards: Iterable[int] | None = None,
+        *,
+        after: int = 0,
+        timeout: float = 60.0,
+    ) -> None:
+        """Until sessions of `shards` (by default all `shard_count` of them) were identified,
+        among the IDENTIFYs after the first `after`, and each was sent its servers: events sent
+        after that reach the bot after the servers they are in."""
+        wanted = {
+            (shard, shard_count) for shard in (range(shard_count) if shards is None else shards)
+        }
+        await self.gateway.identified.wait_until(
+            lambda entries: wanted <= {entry.shard for entry in entries[after:]}, timeout=timeout
+        )
+        expected = {
+            entry.connection: sum(
+                shard_of(guild.id, shard_count) == entry.shard[0] for guild in self.world.guilds
+            )
+            for entry in list(self.gateway.identified)[after:]
+            if entry.shard in wanted
+        }
+
+        def all_sent(frames: list[Frame]) -> bool:
+            sent = Counter(
+                f.connection for f in frames if f.direction == "sent" and f.t == "GUILD_CREATE"
+            )
+            return all(sent[connection] >= count for connection, count in expected.items())
+
+        await self.frames.wait_until(all_sent, timeout=timeout)
 
     async def wait_for_resume(self, *, timeout: float = 5.0) -> Frame:
         """The RESUMED event the gateway sent once the bot resumed its session."""
