@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,6 +53,7 @@ from discord_standin.crowd import Crowd, Reckoning  # noqa: E402
 
 from bot.discord import build_bot  # noqa: E402
 from bot.engine import Engine  # noqa: E402
+from bot.storage import Storage  # noqa: E402
 
 T = TypeVar("T")
 
@@ -215,9 +217,28 @@ def cpu_seconds_of_children(pid: int) -> float | None:
         return None
 
 
-async def throughput(args: argparse.Namespace, shards: int, processes: int) -> tuple[float, str]:
-    """Answers per second of `processes` processes holding `shards` shards, and a line saying
-    how the questions ended."""
+@dataclass(frozen=True)
+class Throughput:
+    """How one run of the crowd against the bot's processes went."""
+
+    answered: int
+    lost: int
+    repeated: int
+    seconds: float  # from the first question to the last first answer
+    recorded: int  # replies in the database at the end, warm-up questions included
+    errors: list[str]  # what the bot's processes logged at ERROR
+    status: int  # the cluster's exit status
+    standin_cpu: float  # CPU seconds of this process (stand-in and crowd) while answering
+    bot_cpu: float | None  # CPU seconds of the bot's processes while answering
+
+    @property
+    def rate(self) -> float:
+        return self.answered / self.seconds
+
+
+async def throughput(args: argparse.Namespace, shards: int, processes: int) -> Throughput:
+    """The crowd's questions, all at once, answered by `processes` processes of the bot that
+    hold `shards` shards between them (`articlebot cluster`)."""
     world = World.create()
     world.guilds.remove(world.guild)
     for shard in range(shards):
@@ -263,34 +284,52 @@ async def throughput(args: argparse.Namespace, shards: int, processes: int) -> t
         finally:
             if cluster.returncode is None:
                 cluster.send_signal(signal.SIGTERM)
-            stopped = await cluster.wait()
-    if stopped != 0:
-        print((folder / "bot.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+            status = await cluster.wait()
+    bot_log = (folder / "bot.log").read_text(errors="replace")
+    if status != 0:
+        print(bot_log[-3000:], file=sys.stderr)
+    storage = Storage.for_data_dir(folder / "data")
+    try:
+        recorded = len(storage.replies_since(0))
+    finally:
+        storage.close()
     shutil.rmtree(folder, ignore_errors=True)
     first_asked = min(asked.at for asked in reckoning.replies)
     last_answer = max(got[0].at for got in reckoning.replies.values() if got)
-    answered = sum(1 for got in reckoning.replies.values() if got)
-    ended = (
-        f"{answered} answered, {len(reckoning.lost)} lost, {len(reckoning.repeated)} answered "
-        f"twice; cluster exit status {stopped}; CPU during the questions: stand-in and crowd "
-        f"{standin_cpu:.1f} s"
+    return Throughput(
+        answered=sum(1 for got in reckoning.replies.values() if got),
+        lost=len(reckoning.lost),
+        repeated=len(reckoning.repeated),
+        seconds=last_answer - first_asked,
+        recorded=recorded,
+        errors=[line for line in bot_log.splitlines() if " ERROR " in line],
+        status=status,
+        standin_cpu=standin_cpu,
+        bot_cpu=None if bot_cpu is None or bot_cpu_after is None else bot_cpu_after - bot_cpu,
     )
-    if bot_cpu is not None and bot_cpu_after is not None:
-        ended += f", the bot's processes {bot_cpu_after - bot_cpu:.1f} s"
-    elapsed = last_answer - first_asked
-    return answered / elapsed, f"in {elapsed:.1f} s: {ended}"
 
 
 async def compare_processes(args: argparse.Namespace) -> int:
     shards = args.processes
     rates = {}
     for processes in (1, shards):
-        rate, ended = await throughput(args, shards, processes)
-        rates[processes] = rate
+        run = await throughput(args, shards, processes)
+        rates[processes] = run.rate
         print(
-            f"{processes} process(es), {shards} shards, {args.questions} questions: "
-            f"{rate:6.1f} answers/s ({ended})"
+            f"{processes} process(es) holding {shards} shards: {run.rate:.1f} answers/s "
+            f"({run.answered} answered in {run.seconds:.1f} s)"
         )
+        print(
+            f"  {run.lost} lost, {run.repeated} answered twice, {run.recorded} replies recorded "
+            f"(warm-up included), {len(run.errors)} errors logged, exit status {run.status}"
+        )
+        for line in run.errors[:5]:
+            print(f"  logged: {line}")
+        cpu = f"  CPU while answering: stand-in and crowd {run.standin_cpu:.1f} s"
+        if run.bot_cpu is not None:
+            per_answer = run.bot_cpu / run.answered * 1000
+            cpu += f", the bot's processes {run.bot_cpu:.1f} s ({per_answer:.0f} ms an answer)"
+        print(cpu)
     print(f"{shards} processes answer {rates[shards] / rates[1]:.2f}x the questions of one")
     return 0
 

@@ -39,8 +39,8 @@ STOP_GRACE_SECONDS = 30.0
 USAGE_ERROR = 2
 
 DISCORD_API = "https://discord.com/api/v10"
-# Discord refuses requests without a user agent of this form.
-USER_AGENT = "DiscordBot (https://github.com/articlebot, 0.1)"
+# Discord asks every bot for a user agent of the form "DiscordBot (url, version)".
+USER_AGENT = "DiscordBot (articlebot, 0.1.0)"
 
 
 class TokenRefused(Exception):
@@ -124,19 +124,22 @@ class Cluster:
         processes: int,
         run_arguments: Sequence[str] = (),
         *,
-        backoff: Backoff | None = None,
+        first_delay: float = FIRST_BACKOFF_SECONDS,
+        max_delay: float = MAX_BACKOFF_SECONDS,
         stable_seconds: float = STABLE_SECONDS,
         max_quick_failures: int = MAX_QUICK_FAILURES,
         stop_grace_seconds: float = STOP_GRACE_SECONDS,
     ) -> None:
-        """`run_arguments` go to every `articlebot run` after its shards (`--corpus DIR`)."""
+        """`run_arguments` go to every `articlebot run` after its shards (`--corpus DIR`); a
+        process that dies is started again `first_delay` seconds later, then twice as long each
+        time up to `max_delay`."""
         self.shard_count = shard_count
         self.members = [
             ShardProcess(number, shards)
             for number, shards in enumerate(split_shards(shard_count, processes), start=1)
         ]
         self.run_arguments = list(run_arguments)
-        self.backoff = backoff or Backoff()
+        self.first_delay, self.max_delay = first_delay, max_delay
         self.stable_seconds = stable_seconds
         self.max_quick_failures = max_quick_failures
         self.stop_grace_seconds = stop_grace_seconds
@@ -184,7 +187,7 @@ class Cluster:
 
     async def _keep_running(self, member: ShardProcess) -> None:
         loop = asyncio.get_running_loop()
-        backoff = Backoff(self.backoff.first, self.backoff.cap)
+        backoff = Backoff(self.first_delay, self.max_delay)
         quick_failures = 0
         while not self._stopping.is_set():
             status = await self._start_and_wait(member)

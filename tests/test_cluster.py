@@ -67,7 +67,7 @@ async def test_a_process_dying_at_once_again_and_again_is_restarted_later_each_t
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.cluster")
     cluster = ScriptedCluster(
-        [exits(3), SERVES], backoff=Backoff(first=0.01, cap=0.04), max_quick_failures=3
+        [exits(3), SERVES], first_delay=0.01, max_delay=0.04, max_quick_failures=3
     )
     assert await asyncio.wait_for(cluster.run(), timeout=30) == 1
     assert restart_delays(caplog, 1) == [0.01, 0.02, 0.04]
@@ -83,7 +83,7 @@ async def test_a_process_refusing_its_settings_stops_the_cluster_without_restart
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.cluster")
-    cluster = ScriptedCluster([exits(2), SERVES], backoff=Backoff(first=0.01))
+    cluster = ScriptedCluster([exits(2), SERVES], first_delay=0.01)
     assert await asyncio.wait_for(cluster.run(), timeout=30) == 2
     assert starts(caplog, 1) == 1 and restart_delays(caplog, 1) == []
     assert any("refused its settings" in r.getMessage() for r in caplog.records)
@@ -107,9 +107,7 @@ async def test_a_process_that_ran_long_enough_is_restarted_as_quickly_as_the_fir
             time.sleep(60)
         """
     )
-    cluster = ScriptedCluster(
-        [script], backoff=Backoff(first=0.01), stable_seconds=0.0, max_quick_failures=1
-    )
+    cluster = ScriptedCluster([script], first_delay=0.01, stable_seconds=0.0, max_quick_failures=1)
     running = asyncio.create_task(cluster.run())
     async with asyncio.timeout(30):
         while not (runs.exists() and len(runs.read_text()) == 5):
