@@ -200,19 +200,19 @@ async def main(args: argparse.Namespace) -> int:
 GUILDS_PER_SHARD = 2
 
 
-def cpu_seconds_of_children(pid: int) -> float | None:
-    """CPU time (user and system) used so far by the processes `pid` started, from /proc; None
+def cpu_seconds_of_children(pid: int) -> list[float] | None:
+    """CPU time (user and system) used so far by each process `pid` started, from /proc; None
     where there is no /proc."""
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
+        used = []
         for child in children:
-            # The fields after the command name, which may hold spaces: utime and stime are
-            # the 14th and 15th fields of the whole line.
+            # After the command name, which may hold spaces: utime and stime are the 14th and
+            # 15th fields of the whole line.
             fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        return total
+            used.append((int(fields[11]) + int(fields[12])) / ticks)
+        return used
     except (OSError, ValueError, IndexError):
         return None
 
@@ -225,11 +225,12 @@ class Throughput:
     lost: int
     repeated: int
     seconds: float  # from the first question to the last first answer
+    asking: float  # from the first question to the last
     recorded: int  # replies in the database at the end, warm-up questions included
     errors: list[str]  # what the bot's processes logged at ERROR
     status: int  # the cluster's exit status
     standin_cpu: float  # CPU seconds of this process (stand-in and crowd) while answering
-    bot_cpu: float | None  # CPU seconds of the bot's processes while answering
+    bot_cpu: list[float] | None  # CPU seconds of each of the bot's processes while answering
 
     @property
     def rate(self) -> float:
@@ -301,11 +302,14 @@ async def throughput(args: argparse.Namespace, shards: int, processes: int) -> T
         lost=len(reckoning.lost),
         repeated=len(reckoning.repeated),
         seconds=last_answer - first_asked,
+        asking=max(asked.at for asked in reckoning.replies) - first_asked,
         recorded=recorded,
         errors=[line for line in bot_log.splitlines() if " ERROR " in line],
         status=status,
         standin_cpu=standin_cpu,
-        bot_cpu=None if bot_cpu is None or bot_cpu_after is None else bot_cpu_after - bot_cpu,
+        bot_cpu=None
+        if bot_cpu is None or bot_cpu_after is None
+        else [after - before for before, after in zip(bot_cpu, bot_cpu_after, strict=True)],
     )
 
 
@@ -317,7 +321,7 @@ async def compare_processes(args: argparse.Namespace) -> int:
         rates[processes] = run.rate
         print(
             f"{processes} process(es) holding {shards} shards: {run.rate:.1f} answers/s "
-            f"({run.answered} answered in {run.seconds:.1f} s)"
+            f"({run.answered} answered in {run.seconds:.1f} s, asked within {run.asking:.1f} s)"
         )
         print(
             f"  {run.lost} lost, {run.repeated} answered twice, {run.recorded} replies recorded "
@@ -327,8 +331,9 @@ async def compare_processes(args: argparse.Namespace) -> int:
             print(f"  logged: {line}")
         cpu = f"  CPU while answering: stand-in and crowd {run.standin_cpu:.1f} s"
         if run.bot_cpu is not None:
-            per_answer = run.bot_cpu / run.answered * 1000
-            cpu += f", the bot's processes {run.bot_cpu:.1f} s ({per_answer:.0f} ms an answer)"
+            each = " + ".join(f"{seconds:.1f}" for seconds in run.bot_cpu)
+            per_answer = sum(run.bot_cpu) / run.answered * 1000
+            cpu += f", the bot's processes {each} s ({per_answer:.0f} ms an answer)"
         print(cpu)
     print(f"{shards} processes answer {rates[shards] / rates[1]:.2f}x the questions of one")
     return 0

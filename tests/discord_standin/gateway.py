@@ -160,7 +160,7 @@ class _Socket:
 
 
 class Gateway:
-    """The websocket endpoint and the live session the bot holds on it."""
+    """The websocket endpoint and the live sessions the bot holds on it, one per shard."""
 
     def __init__(
         self,
