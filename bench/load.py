@@ -240,11 +240,7 @@ class Throughput:
 async def throughput(args: argparse.Namespace, shards: int, processes: int) -> Throughput:
     """The crowd's questions, all at once, answered by `processes` processes of the bot that
     hold `shards` shards between them (`articlebot cluster`)."""
-    world = World.create()
-    world.guilds.remove(world.guild)
-    for shard in range(shards):
-        for n in range(GUILDS_PER_SHARD):
-            world.add_guild(f"Newsroom {shard}.{n}", shard=(shard, shards))
+    world = World.sharded(shards, per_shard=GUILDS_PER_SHARD)
     folder = Path(tempfile.mkdtemp(prefix="articlebot-throughput-"))
     corpus = Path(shutil.copytree(ROOT / "corpus", folder / "corpus"))
     (corpus / "harbour-lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")

@@ -46,11 +46,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 async def standin(start_standin: StandInFactory) -> DiscordStandIn:
     """A Discord where the bot is in four servers, one on each of four shards, and lets all four
     sessions start at once."""
-    world = World.create()
-    world.guilds.remove(world.guild)
-    for shard in range(SHARDS):
-        world.add_guild(f"Newsroom {shard}", shard=(shard, SHARDS))
-    return await start_standin(world=world, max_concurrency=SHARDS)
+    return await start_standin(world=World.sharded(SHARDS), max_concurrency=SHARDS)
 
 
 def readers(standin: DiscordStandIn) -> dict[int, User]:

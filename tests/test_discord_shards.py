@@ -24,19 +24,10 @@ def corpus_dir(tmp_path: Path) -> Path:
     return fresh_corpus(tmp_path, lighthouse=False)
 
 
-def world_on_shards(count: int) -> World:
-    """A world whose bot is in one server on each of `count` shards, and no other."""
-    world = World.create()
-    world.guilds.remove(world.guild)
-    for shard in range(count):
-        world.add_guild(f"Newsroom {shard}", shard=(shard, count))
-    return world
-
-
 async def test_one_process_holds_every_shard_discord_recommends_and_answers_on_each(
     start_standin: StandInFactory, corpus_dir: Path
 ) -> None:
-    world = world_on_shards(2)
+    world = World.sharded(2)
     standin = await start_standin(world=world, recommended_shards=2, max_concurrency=2)
     async with serving(standin, settings_for(standin, corpus_dir)) as bot:
         assert bot.shard_count == 2 and sorted(bot.shards) == [0, 1]
@@ -55,7 +46,7 @@ async def test_one_process_holds_every_shard_discord_recommends_and_answers_on_e
 async def test_too_few_shards_for_discord_stop_the_bot_saying_to_raise_shard_count(
     start_standin: StandInFactory, corpus_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    standin = await start_standin(world=world_on_shards(2), max_guilds_per_shard=1)
+    standin = await start_standin(world=World.sharded(2), max_guilds_per_shard=1)
     settings = settings_for(standin, corpus_dir, shard_count=1)
     engine = Engine.load(corpus_dir, settings.prompts_dir)
     assert await serve(settings, engine) == 1

@@ -95,8 +95,8 @@ async def test_each_shard_gets_only_its_guilds_and_their_messages(
 async def test_two_clients_holding_one_shard_each_see_only_their_own_guild(
     start_standin: StandInFactory,
 ) -> None:
-    world, guilds = world_with_guilds_on(2)
-    world.guilds.remove(world.guild)  # only the two placed guilds
+    world = World.sharded(2)
+    guilds = world.guilds
     standin = await start_standin(world=world)
     first_seen: list[tuple[int | None, str]] = []
     second_seen: list[tuple[int | None, str]] = []

@@ -382,6 +382,19 @@ class World:
         world.add_guild("Newsroom")
         return world
 
+    @classmethod
+    def sharded(cls, shard_count: int, *, per_shard: int = 1) -> World:
+        """A world whose bot is in `per_shard` servers on each of `shard_count` shards, and in
+        no other: "Newsroom 0", "Newsroom 1"... in shard order, each shaped as `add_guild`
+        makes them."""
+        world = cls.create()
+        world.guilds.remove(world.guild)
+        for shard in range(shard_count):
+            for n in range(per_shard):
+                name = f"Newsroom {shard}" if per_shard == 1 else f"Newsroom {shard}.{n}"
+                world.add_guild(name, shard=(shard, shard_count))
+        return world
+
     @property
     def guild(self) -> Guild:
         """The first guild, where people, roles and channels go unless told otherwise."""
