@@ -17,7 +17,7 @@ no cooldown, follow-ups, votes or reloads (a /reload reloads only the process th
 Answers per second is how many were answered over the time from the first question to the last
 answer. The stand-in and the crowd run in this process, beside the bot's processes.
 
-Run: python bench/load.py --processes 2 [--questions 600] [--people 50]
+Run: python bench/load.py --processes 2 [--rounds 1] [--questions 500] [--people 50]
 """
 
 from __future__ import annotations
@@ -309,29 +309,41 @@ async def throughput(args: argparse.Namespace, shards: int, processes: int) -> T
     )
 
 
+def describe(processes: int, shards: int, run: Throughput) -> None:
+    """Print how one run went."""
+    print(
+        f"{processes} process(es) holding {shards} shards: {run.rate:.1f} answers/s "
+        f"({run.answered} answered in {run.seconds:.1f} s, asked within {run.asking:.1f} s)"
+    )
+    print(
+        f"  {run.lost} lost, {run.repeated} answered twice, {run.recorded} replies recorded "
+        f"(warm-up included), {len(run.errors)} errors logged, exit status {run.status}"
+    )
+    for line in run.errors[:5]:
+        print(f"  logged: {line}")
+    cpu = f"  CPU while answering: stand-in and crowd {run.standin_cpu:.1f} s"
+    if run.bot_cpu is not None:
+        each = " + ".join(f"{seconds:.1f}" for seconds in run.bot_cpu)
+        per_answer = sum(run.bot_cpu) / run.answered * 1000
+        cpu += f", the bot's processes {each} s ({per_answer:.0f} ms an answer)"
+    print(cpu)
+
+
 async def compare_processes(args: argparse.Namespace) -> int:
+    """One process, then N, `--rounds` times in turn (on a machine whose CPU others share, the
+    rounds show how much the figure moves); the ratio of their median answers per second."""
     shards = args.processes
-    rates = {}
-    for processes in (1, shards):
-        run = await throughput(args, shards, processes)
-        rates[processes] = run.rate
-        print(
-            f"{processes} process(es) holding {shards} shards: {run.rate:.1f} answers/s "
-            f"({run.answered} answered in {run.seconds:.1f} s, asked within {run.asking:.1f} s)"
-        )
-        print(
-            f"  {run.lost} lost, {run.repeated} answered twice, {run.recorded} replies recorded "
-            f"(warm-up included), {len(run.errors)} errors logged, exit status {run.status}"
-        )
-        for line in run.errors[:5]:
-            print(f"  logged: {line}")
-        cpu = f"  CPU while answering: stand-in and crowd {run.standin_cpu:.1f} s"
-        if run.bot_cpu is not None:
-            each = " + ".join(f"{seconds:.1f}" for seconds in run.bot_cpu)
-            per_answer = sum(run.bot_cpu) / run.answered * 1000
-            cpu += f", the bot's processes {each} s ({per_answer:.0f} ms an answer)"
-        print(cpu)
-    print(f"{shards} processes answer {rates[shards] / rates[1]:.2f}x the questions of one")
+    rates: dict[int, list[float]] = {1: [], shards: []}
+    for _ in range(args.rounds):
+        for processes in (1, shards):
+            run = await throughput(args, shards, processes)
+            rates[processes].append(run.rate)
+            describe(processes, shards, run)
+    one, many = statistics.median(rates[1]), statistics.median(rates[shards])
+    print(
+        f"{shards} processes answer {many / one:.2f}x the questions per second of one "
+        f"(medians of {args.rounds} round(s): {many:.1f} and {one:.1f} answers/s)"
+    )
     return 0
 
 
@@ -354,6 +366,9 @@ if __name__ == "__main__":
         type=int,
         metavar="N",
         help="measure answers per second with one process and with N (at least 2)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="with --processes: how many times to run both"
     )
     arguments = parser.parse_args()
     if arguments.processes is not None:
