@@ -8,6 +8,7 @@ exits non-zero when nothing usable loaded.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -17,9 +18,18 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from bot.config import Settings, SettingsError, days, load_settings
+from bot.cluster import Cluster, TokenRefused, recommended_shard_count
+from bot.config import (
+    Settings,
+    SettingsError,
+    days,
+    load_settings,
+    positive_int,
+    shard_ids,
+    shard_ids_text,
+)
 from bot.engine import (
     Article,
     ArticleInfo,
@@ -42,6 +52,8 @@ if TYPE_CHECKING:
     from bot.shelves import Shelves
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Progress is worth showing only when loading takes a noticeable moment.
 PROGRESS_MIN_FILES = 200
@@ -442,21 +454,62 @@ def _utc_date(seconds: float | None) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M")
 
 
+def token_missing(settings: Settings) -> bool:
+    """Say how to get a bot token when none is set; True when it is missing."""
+    if settings.discord_token:
+        return False
+    print(
+        "DISCORD_TOKEN is not set.\n"
+        "Create a bot application at https://discord.com/developers/applications, add a bot,\n"
+        "copy its token and put it in a .env file next to where you run the bot:\n"
+        "    DISCORD_TOKEN=your-token-here\n"
+        "(see .env.example and the README). To try the answers without Discord, run\n"
+        "    articlebot chat",
+        file=sys.stderr,
+    )
+    return True
+
+
 def command_run(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.discord_token:
-        print(
-            "DISCORD_TOKEN is not set.\n"
-            "Create a bot application at https://discord.com/developers/applications, add a bot,\n"
-            "copy its token and put it in a .env file next to where you run the bot:\n"
-            "    DISCORD_TOKEN=your-token-here\n"
-            "(see .env.example and the README). To try the answers without Discord, run\n"
-            "    articlebot chat",
-            file=sys.stderr,
-        )
+    if token_missing(settings):
         return 2
     from bot.discord.runner import run_bot  # imported here: the engine commands need no Discord
 
     return run_bot(settings, progress=terminal_progress(sys.stderr))
+
+
+def command_cluster(settings: Settings, args: argparse.Namespace) -> int:
+    if token_missing(settings):
+        return 2
+    if settings.shard_ids is not None:
+        print(
+            "articlebot: SHARD_IDS is for one `articlebot run`; `articlebot cluster` gives each "
+            "of its processes its shards: unset SHARD_IDS",
+            file=sys.stderr,
+        )
+        return 2
+    processes = args.processes
+    shard_count = settings.shard_count
+    if shard_count is None:
+        try:
+            recommended = recommended_shard_count(settings)
+        except TokenRefused:
+            print(
+                "articlebot: Discord refused DISCORD_TOKEN: copy the bot token again from the "
+                "Developer Portal",
+                file=sys.stderr,
+            )
+            return 1
+        shard_count = max(processes, recommended or 1)
+    if processes > shard_count:
+        print(
+            f"articlebot: --processes {processes} is more than the {shard_count} shard(s), and "
+            "each process needs one of its own: lower --processes or raise --shard-count",
+            file=sys.stderr,
+        )
+        return 2
+    run_arguments = [] if args.corpus is None else ["--corpus", str(args.corpus)]
+    return asyncio.run(Cluster(shard_count, processes, run_arguments).run())
 
 
 def command_invite(settings: Settings, args: argparse.Namespace) -> int:
@@ -480,6 +533,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "forget": command_forget,
     "shelf": command_shelf,
     "run": command_run,
+    "cluster": command_cluster,
     "invite": command_invite,
 }
 
@@ -540,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     insights.add_argument(
         "--since",
-        type=_period,
+        type=_option("--since", days),
         default=7.0,
         metavar="DAYS",
         help="days to look back (default 7)",
@@ -578,7 +632,40 @@ def build_parser() -> argparse.ArgumentParser:
     shelf_remove.add_argument("server", type=int, help="a server id (Discord guild id)")
     shelf_remove.add_argument("article", nargs="*", help="article ids (server/...)")
     shelf_remove.add_argument("--all", action="store_true", help="every article of the server")
-    sub.add_parser("run", parents=[corpus], help="run the Discord bot")
+    run = sub.add_parser("run", parents=[corpus], help="run the Discord bot")
+    run.add_argument(
+        "--shard-count",
+        type=_option("--shard-count", positive_int),
+        metavar="N",
+        help="gateway shards across every process of the bot (default: SHARD_COUNT, else as "
+        "many as Discord recommends)",
+    )
+    run.add_argument(
+        "--shard-ids",
+        type=_option("--shard-ids", shard_ids),
+        metavar="IDS",
+        help="the shards this process holds, such as 0-1 or 0,2 (default: SHARD_IDS, else all; "
+        "needs --shard-count)",
+    )
+    cluster = sub.add_parser(
+        "cluster",
+        parents=[corpus],
+        help="run the Discord bot as several processes that split the gateway shards",
+    )
+    cluster.add_argument(
+        "--processes",
+        type=_option("--processes", positive_int),
+        required=True,
+        metavar="P",
+        help="how many `articlebot run` processes; one that dies is started again",
+    )
+    cluster.add_argument(
+        "--shard-count",
+        type=_option("--shard-count", positive_int),
+        metavar="N",
+        help="gateway shards in all, split between the processes in ranges (default: "
+        "SHARD_COUNT, else as many as Discord recommends, and at least P)",
+    )
     invite = sub.add_parser("invite", help="print the link that adds the bot to a server")
     invite.add_argument(
         "application_id", type=int, help="the application id (Developer Portal > General)"
@@ -586,24 +673,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _period(raw: str) -> float:
-    try:
-        return days("--since", raw)
-    except SettingsError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+def _option(name: str, read: Callable[[str, str], T]) -> Callable[[str], T]:
+    """An argparse type from a setting's reader: the same checks and messages, naming the
+    option."""
+
+    def parse(raw: str) -> T:
+        try:
+            return read(name, raw)
+        except SettingsError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `articlebot` command."""
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(corpus_dir=getattr(args, "corpus", None))
+        settings = load_settings(
+            corpus_dir=getattr(args, "corpus", None),
+            shard_count=getattr(args, "shard_count", None),
+            shard_ids=getattr(args, "shard_ids", None),
+        )
     except SettingsError as error:
         print(f"articlebot: {error}", file=sys.stderr)
         return 2
+    # Several processes of one bot write to one log: each line says which shards wrote it.
+    held = f"[shards {shard_ids_text(settings.shard_ids)}] " if settings.shard_ids else ""
     logging.basicConfig(
-        level=settings.log_level if args.command == "run" else "ERROR",
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=settings.log_level if args.command in ("run", "cluster") else "ERROR",
+        format=f"%(asctime)s %(levelname)s {held}%(name)s: %(message)s",
     )
     try:
         status = COMMANDS[args.command](settings, args)

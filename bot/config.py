@@ -45,6 +45,10 @@ class Settings:
     retention_days: float = 90.0
     server_article_limit: int = 50  # articles one server's moderators may have on its shelf
     article_adds_per_minute: int = 5  # articles one server may add (or replace) per minute
+    # Gateway shards across every process of the bot (None: as many as Discord recommends), and
+    # those this process holds (None: all of them).
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
 
 
 def _environment(env_file: Path | None) -> dict[str, str]:
@@ -81,12 +85,58 @@ def _number(name: str, raw: str) -> float:
     return value
 
 
-def _count(name: str, raw: str) -> int:
+def positive_int(name: str, raw: str) -> int:
     """A whole number of at least 1 from a setting; SettingsError names it if not."""
     value = _read(name, raw, int, "a whole number")
     if value < 1:
         raise SettingsError(f"{name} must be at least 1, got {raw!r}")
     return value
+
+
+def shard_ids(name: str, raw: str) -> tuple[int, ...]:
+    """Shard ids from a setting or an option: numbers and ranges separated by commas ("0-1",
+    "0,2,5-7"), in order, each once; SettingsError names it if not."""
+    found: set[int] = set()
+    for part in raw.replace(" ", "").split(","):
+        first, dash, last = part.partition("-")
+        if not (first.isdigit() and (last.isdigit() if dash else True)):
+            raise SettingsError(
+                f"{name} must be shard numbers or ranges separated by commas, such as 0-1 or "
+                f"0,2,3, got {raw!r}"
+            )
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low:
+            raise SettingsError(f"{name} has the range {part} backwards: write {high}-{low}")
+        found.update(range(low, high + 1))
+    return tuple(sorted(found))
+
+
+def shard_ids_text(ids: tuple[int, ...] | list[int] | range) -> str:
+    """Shard ids as SHARD_IDS spells them, consecutive ones as ranges: "0-1,3"."""
+    spans: list[list[int]] = []
+    for shard in sorted(ids):
+        if spans and shard == spans[-1][1] + 1:
+            spans[-1][1] = shard
+        else:
+            spans.append([shard, shard])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def check_shards(count: int | None, ids: tuple[int, ...] | None) -> None:
+    """SettingsError unless the shard ids fit the shard count (both settings and options)."""
+    if ids is None:
+        return
+    if count is None:
+        raise SettingsError(
+            "SHARD_IDS (--shard-ids) needs SHARD_COUNT (--shard-count) too: the number of "
+            "shards across every process of the bot"
+        )
+    beyond = [shard for shard in ids if shard >= count]
+    if beyond:
+        raise SettingsError(
+            f"SHARD_IDS (--shard-ids) names shard {beyond[0]}, but with SHARD_COUNT "
+            f"(--shard-count) {count} the shards are 0 to {count - 1}"
+        )
 
 
 def _database_url(raw: str) -> str | None:
@@ -117,6 +167,8 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
     guild = env.get("DISCORD_GUILD_ID", "").strip()
     if guild and not guild.isdigit():
         raise SettingsError(f"DISCORD_GUILD_ID must be a server id (digits), got {guild!r}")
+    shard_count = env.get("SHARD_COUNT", "").strip()
+    shards_held = env.get("SHARD_IDS", "").strip()
     values: dict[str, object] = {
         "discord_token": env.get("DISCORD_TOKEN", "").strip() or None,
         "corpus_dir": Path(env.get("CORPUS_DIR", "").strip() or "corpus"),
@@ -136,12 +188,16 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         "data_dir": Path(env.get("DATA_DIR", "").strip() or "data"),
         "database_url": _database_url(env.get("DATABASE_URL", "").strip()),
         "retention_days": days("RETENTION_DAYS", env.get("RETENTION_DAYS", "").strip() or "90"),
-        "server_article_limit": _count(
+        "server_article_limit": positive_int(
             "SERVER_ARTICLE_LIMIT", env.get("SERVER_ARTICLE_LIMIT", "").strip() or "50"
         ),
-        "article_adds_per_minute": _count(
+        "article_adds_per_minute": positive_int(
             "ARTICLE_ADDS_PER_MINUTE", env.get("ARTICLE_ADDS_PER_MINUTE", "").strip() or "5"
         ),
+        "shard_count": positive_int("SHARD_COUNT", shard_count) if shard_count else None,
+        "shard_ids": shard_ids("SHARD_IDS", shards_held) if shards_held else None,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    check_shards(settings.shard_count, settings.shard_ids)
+    return settings

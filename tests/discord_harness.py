@@ -209,10 +209,12 @@ async def bot_process(
     token: str | None = None,
     log_level: str = "INFO",
     prefix: Sequence[str] = (),
+    command: Sequence[str] = ("run",),
     wait_until_ready: bool = True,
 ) -> AsyncIterator[BotProcess]:
-    """`articlebot run` on `corpus_dir`, pointed at the stand-in (run in `workdir`, so no
-    developer's .env is read); killed if the test leaves it running."""
+    """`articlebot run` (or another `command` with its options) on `corpus_dir`, pointed at the
+    stand-in (run in `workdir`, so no developer's .env is read); killed if the test leaves it
+    running. `wait_until_ready` waits for the first server to reach it."""
     environment = {
         **os.environ,
         "DISCORD_TOKEN": standin.token if token is None else token,
@@ -228,7 +230,7 @@ async def bot_process(
         sys.executable,
         "-m",
         "bot",
-        "run",
+        *command,
         cwd=workdir,
         env=environment,
         stderr=asyncio.subprocess.PIPE,

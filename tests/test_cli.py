@@ -93,6 +93,45 @@ def test_run_without_token_explains_how_to_get_one(
     assert "DISCORD_TOKEN" in err and "articlebot chat" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "environment", "says"),
+    [
+        (
+            ["run", "--shard-count", "2", "--shard-ids", "1-2"],
+            {},
+            "names shard 2, but with SHARD_COUNT (--shard-count) 2 the shards are 0 to 1",
+        ),
+        (["run", "--shard-ids", "0"], {}, "SHARD_IDS (--shard-ids) needs SHARD_COUNT"),
+        (
+            ["cluster", "--processes", "3", "--shard-count", "2"],
+            {},
+            "--processes 3 is more than the 2 shard(s)",
+        ),
+        (
+            ["cluster", "--processes", "2"],
+            {"SHARD_COUNT": "4", "SHARD_IDS": "0-1"},
+            "`articlebot cluster` gives each of its processes its shards: unset SHARD_IDS",
+        ),
+    ],
+)
+def test_shards_that_cannot_work_are_refused_before_anything_starts(
+    argv: list[str],
+    environment: dict[str, str],
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("SHARD_COUNT", raising=False)
+    monkeypatch.delenv("SHARD_IDS", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DISCORD_TOKEN", "a-token")
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err
+
+
 def test_chat_answers_each_line_from_standard_input(seed_corpus: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--corpus", str(seed_corpus)],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings, shard_ids_text
 
 
 def settings_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **values: str) -> Settings:
@@ -66,3 +66,42 @@ def test_another_database_url_is_refused_without_echoing_its_password(
     with pytest.raises(SettingsError, match="DATABASE_URL must be a PostgreSQL URL") as refused:
         settings_from(tmp_path, monkeypatch, DATABASE_URL="mysql://bot:hunter2@db.example/bot")
     assert "hunter2" not in str(refused.value)
+
+
+def test_shards_are_automatic_unless_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHARD_COUNT", raising=False)
+    monkeypatch.delenv("SHARD_IDS", raising=False)
+    automatic = load_settings(env_file=tmp_path / "no.env")
+    assert (automatic.shard_count, automatic.shard_ids) == (None, None)
+    held = settings_from(tmp_path, monkeypatch, SHARD_COUNT="8", SHARD_IDS="6-7, 0,2-3,2")
+    assert (held.shard_count, held.shard_ids) == (8, (0, 2, 3, 6, 7))
+    assert shard_ids_text(held.shard_ids) == "0,2-3,6-7"
+
+
+def test_shard_options_win_over_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHARD_COUNT", "2")
+    monkeypatch.setenv("SHARD_IDS", "0")
+    settings = load_settings(env_file=tmp_path / "no.env", shard_count=4, shard_ids=(2, 3))
+    assert (settings.shard_count, settings.shard_ids) == (4, (2, 3))
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be at least 1"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0;1"}, "SHARD_IDS must be shard numbers or ranges"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "-1"}, "SHARD_IDS must be shard numbers or ranges"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "range 3-1 backwards: write 1-3"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2-4"}, r"names shard 4, .* shards are 0 to 3"),
+        ({"SHARD_IDS": "0-1"}, r"SHARD_IDS \(--shard-ids\) needs SHARD_COUNT"),
+    ],
+)
+def test_bad_shards_are_refused_saying_what_to_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, values: dict[str, str], says: str
+) -> None:
+    monkeypatch.delenv("SHARD_COUNT", raising=False)
+    with pytest.raises(SettingsError, match=says):
+        settings_from(tmp_path, monkeypatch, **values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import discord
@@ -25,6 +26,7 @@ from bot.discord.shutdown import InFlight
 from bot.discord.votes import VoteButton
 from bot.engine import Engine
 from bot.records import Storage, storage_for
+from bot.shards import IdentifyPacer, describe_shards
 from bot.shelves import ShelfLimits, Shelves
 
 # How often expired records are deleted while the bot runs (also once at start-up).
@@ -49,8 +51,14 @@ def intents_for(settings: Settings) -> discord.Intents:
     return intents
 
 
-class ArticleBot(commands.Bot):
-    """A Discord bot that answers from one `ServingEngine`."""
+class ArticleBot(commands.AutoShardedBot):
+    """A Discord bot that answers from one `ServingEngine`, on the gateway shards the settings
+    name (by default all of them, as many as Discord recommends).
+
+    Each guild belongs to one shard, so whatever the bot keeps in memory about a guild (its
+    conversations, its cooldowns) lives in the one process that holds it; what several
+    processes share (records, servers' shelves) is in the database.
+    """
 
     def __init__(
         self,
@@ -65,9 +73,12 @@ class ArticleBot(commands.Bot):
             intents=intents_for(settings),
             allowed_mentions=NO_PINGS,
             tree_cls=ArticleTree,
+            shard_count=settings.shard_count,
+            shard_ids=None if settings.shard_ids is None else list(settings.shard_ids),
             **options,
         )
         self.settings = settings
+        self.identify_pacer = IdentifyPacer()
         self.serving = ServingEngine(engine)
         self.question_cooldown = Cooldown(settings.question_cooldown_seconds)
         self.reload_cooldown = Cooldown(settings.reload_cooldown_seconds)
@@ -91,6 +102,7 @@ class ArticleBot(commands.Bot):
         the vote buttons (old messages' too), register the commands."""
         self._drop_message_content_if_not_granted()
         settings = self.settings
+        await self._plan_shards()
         await self.records.start()
         self._sweeping = asyncio.create_task(self._sweep_expired(), name="records-retention")
         self._retrying = asyncio.create_task(self._retry_unsaved(), name="records-retry")
@@ -122,6 +134,11 @@ class ArticleBot(commands.Bot):
             )
         )
         await self.add_cog(ShelfCommands(self.serving, self.shelves, settings.moderator_role_ids))
+        if self.shard_ids is not None and 0 not in self.shard_ids:
+            # Commands belong to the application, not to a shard: one process registers them,
+            # so a cluster starting up does not send Discord the same list once per process.
+            log.info("commands are registered by the process that holds shard 0")
+            return
         if settings.guild_id is not None:
             # Guild commands show up at once: handy while trying the bot on one server.
             guild = discord.Object(settings.guild_id)
@@ -130,6 +147,22 @@ class ArticleBot(commands.Bot):
         else:
             synced = await self.tree.sync()
         log.info("registered commands: %s", ", ".join(f"/{c.name}" for c in synced))
+
+    async def _plan_shards(self) -> None:
+        """Ask Discord how many shards it recommends and how many sessions may start at once.
+
+        With the count known before connecting, discord.py connects to the configured gateway
+        (DISCORD_GATEWAY_URL) rather than to the one this answer names.
+        """
+        recommended, _, limits = await self.http.get_bot_gateway()
+        if self.shard_count is None:
+            self.shard_count = recommended
+        self.identify_pacer = IdentifyPacer(max(1, limits["max_concurrency"]))
+        log.info("gateway: %s", describe_shards(self.shard_ids, self.shard_count))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Start each shard's session as soon as Discord's session start limit allows."""
+        await asyncio.sleep(self.identify_pacer.delay(shard_id or 0, time.monotonic()))
 
     async def _sweep_expired(self) -> None:
         while True:
@@ -156,11 +189,18 @@ class ArticleBot(commands.Bot):
         """Log who the bot is and what it serves."""
         articles = len(self.serving.current.articles())
         log.info(
-            "connected as %s in %d server(s), serving %d article(s)",
+            "connected as %s in %d server(s) on %s, serving %d article(s)",
             self.user,
             len(self.guilds),
+            describe_shards(self.shard_ids, self.shard_count or 1),
             articles,
         )
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Log each shard of a sharded bot as it comes up, with its servers."""
+        if (self.shard_count or 1) > 1:
+            servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+            log.info("shard %d of %d ready: %d server(s)", shard_id, self.shard_count, servers)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Nothing: questions are handled by the Questions cog, and there are no prefix commands.

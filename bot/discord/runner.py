@@ -19,6 +19,10 @@ from bot.engine.corpus import ArticleCache
 
 log = logging.getLogger(__name__)
 
+# Gateway close codes that no reconnecting can get past: the shard settings must change.
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+
 
 def run_bot(settings: Settings, progress: Callable[[int, int], None] | None = None) -> int:
     """Run the bot until it is told to stop; the process exit code.
@@ -69,6 +73,19 @@ async def serve(settings: Settings, engine: Engine) -> int:
         except discord.PrivilegedIntentsRequired:
             log.error("Discord refused a privileged intent: enable it in the Developer Portal")
             return 1
+        except discord.ConnectionClosed as closed:
+            if closed.code == SHARDING_REQUIRED:
+                log.error(
+                    "Discord requires more shards for this many servers: raise SHARD_COUNT, "
+                    "or leave it unset to use as many as Discord recommends"
+                )
+                return 1
+            if closed.code == INVALID_SHARD:
+                log.error(
+                    "Discord refused shard %s: check SHARD_COUNT and SHARD_IDS", closed.shard_id
+                )
+                return 1
+            raise
     return 0
 
 

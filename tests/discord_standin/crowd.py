@@ -16,7 +16,7 @@ from typing import Literal
 from .interactions import Interaction
 from .rest import BotMessage
 from .server import DiscordStandIn
-from .world import User
+from .world import Channel, Guild, User
 
 Way = Literal["mention", "ask", "follow-up", "vote"]
 
@@ -58,24 +58,49 @@ class Reckoning:
 
 
 class Crowd:
-    """`size` people in the stand-in's server who ask questions, and a moderator who reloads."""
+    """`size` people who ask questions, each in the "general" channel of their server (spread
+    evenly over `guilds`, by default the stand-in's first), and a moderator of the first server
+    who reloads."""
 
-    def __init__(self, standin: DiscordStandIn, size: int, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        standin: DiscordStandIn,
+        size: int,
+        *,
+        seed: int = 0,
+        guilds: Sequence[Guild] = (),
+    ) -> None:
         self.standin = standin
-        self.people = [standin.world.add_member(f"reader{n}") for n in range(size)]
-        self.moderator = standin.world.add_member("editor", roles=("Moderator",))
+        world = standin.world
+        spread = list(guilds) or [world.guild]
+        self.people: list[User] = []
+        self._channel: dict[int, Channel] = {}  # where each person asks, by user id
+        for n in range(size):
+            guild = spread[n % len(spread)]
+            person = world.add_member(f"reader{n}", guild=guild)
+            self.people.append(person)
+            self._channel[person.id] = guild.channel("general")
+        self.moderator = world.add_member("editor", roles=("Moderator",), guild=spread[0])
+        self._channel_of_moderator = spread[0].channel("general")
         self.asked: list[Asked] = []
         self._random = random.Random(seed)
+
+    def home(self, person: User) -> Channel:
+        """The channel where `person` asks."""
+        return self._channel[person.id]
 
     async def ask(self, person: User, way: Way, question: str) -> Asked:
         """`person` asks `question` by mentioning the bot or with `/ask`."""
         at = time.monotonic()
+        channel = self._channel[person.id]
         if way == "mention":
             content = f"<@{self.standin.world.bot.id}> {question}"
-            message = await self.standin.post_message(person, content)
+            message = await self.standin.post_message(person, content, channel=channel)
             asked = Asked(person, way, question, at, ("message", int(message["id"])))
         else:
-            interaction = await self.standin.invoke_command(person, "ask", {"question": question})
+            interaction = await self.standin.invoke_command(
+                person, "ask", {"question": question}, channel=channel
+            )
             asked = Asked(person, way, question, at, ("interaction", interaction.id))
         self.asked.append(asked)
         return asked
@@ -83,7 +108,10 @@ class Crowd:
     async def follow_up(self, person: User, answer: BotMessage, question: str) -> Asked:
         """`person` replies to one of the bot's answers with a follow-up question."""
         at = time.monotonic()
-        message = await self.standin.post_message(person, question, reply_to=answer)
+        channel = self._channel[person.id]
+        message = await self.standin.post_message(
+            person, question, channel=channel, reply_to=answer
+        )
         asked = Asked(person, "follow-up", question, at, ("message", int(message["id"])))
         self.asked.append(asked)
         return asked
@@ -97,17 +125,25 @@ class Crowd:
         self.asked.append(asked)
         return asked
 
-    def _answers(self) -> list[BotMessage]:
-        """The bot's answers so far that people can reply to and vote on: public replies in the
-        channel, with buttons."""
+    def _answers(self, person: User) -> list[BotMessage]:
+        """The bot's answers so far that `person` can reply to and vote on: public replies in
+        their channel, with buttons."""
+        channel_id = str(self._channel[person.id].id)
         return self.standin.messages.matching(
-            lambda m: m.via == "channel" and not m.ephemeral and bool(m.buttons)
+            lambda m: (
+                m.via == "channel"
+                and not m.ephemeral
+                and bool(m.buttons)
+                and m.payload["channel_id"] == channel_id
+            )
         )
 
     async def reload(self) -> Asked:
         """The moderator runs `/reload`."""
         at = time.monotonic()
-        interaction: Interaction = await self.standin.invoke_command(self.moderator, "reload")
+        interaction: Interaction = await self.standin.invoke_command(
+            self.moderator, "reload", channel=self._channel_of_moderator
+        )
         asked = Asked(self.moderator, "reload", "", at, ("interaction", interaction.id))
         self.asked.append(asked)
         return asked
@@ -140,7 +176,7 @@ class Crowd:
             if delay > 0:
                 await asyncio.sleep(delay)
             person = self._random.choice(self.people)
-            answers = self._answers() if (follow_ups or votes) else []
+            answers = self._answers(person) if (follow_ups or votes) else []
             if follow_ups and answers and index % 4 == 2:
                 answer = self._random.choice(answers)
                 await self.follow_up(person, answer, self._random.choice(follow_ups))

@@ -4,6 +4,12 @@ It does what a discord.py 2.7 client meets on the real gateway: HELLO, IDENTIFY 
 GUILD_CREATE for each guild, heartbeats, RESUME with replay of what the client missed,
 RECONNECT, zlib-stream compression, and the close codes Discord uses to refuse a session. Events
 are filtered by the session's intents the way Discord filters them, message content included.
+
+Sessions are sharded as Discord shards them: an IDENTIFY may carry `shard: [shard_id,
+shard_count]` (none means shard 0 of 1), a guild belongs to shard `(guild_id >> 22) %
+shard_count`, and its GUILD_CREATE and every event in it go only to the sessions of that shard;
+direct messages go to shard 0. One session per shard is live at a time: a new IDENTIFY for the
+same shard replaces the one before, as a restarted bot process does.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ NOT_AUTHENTICATED = 4003
 AUTHENTICATION_FAILED = 4004
 ALREADY_AUTHENTICATED = 4005
 INVALID_SEQ = 4007
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
 INVALID_API_VERSION = 4012
 INVALID_INTENTS = 4013
 DISALLOWED_INTENTS = 4014
@@ -80,19 +88,43 @@ class Closure:
     code: int | None
 
 
+@dataclass(frozen=True)
+class Identified:
+    """A session a client started with IDENTIFY: on which connection, and for which shard."""
+
+    connection: int
+    session_id: str
+    shard: tuple[int, int]  # (shard_id, shard_count)
+
+
 @dataclass
 class Session:
-    """A gateway session: its intents and every dispatch sent in it, for RESUME replay."""
+    """A gateway session: its intents, its shard, every dispatch sent in it (for RESUME
+    replay), and the socket it is on now (None while the client is away)."""
 
     id: str
     intents: int
+    shard: tuple[int, int] = (0, 1)  # (shard_id, shard_count)
     dispatched: list[Json] = field(default_factory=list)  # dispatched[i] has s == i + 1
     resumable: bool = True
+    socket: _Socket | None = None
+
+    def receives(self, guild_id: int | None) -> bool:
+        """Whether Discord sends this session the events of `guild_id` (None: a DM)."""
+        shard_id, shard_count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, shard_count) == shard_id
 
     @property
     def sequence(self) -> int:
         """The sequence number of the last dispatch (0 before READY)."""
         return len(self.dispatched)
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard a guild belongs to, by Discord's formula."""
+    return (guild_id >> 22) % shard_count
 
 
 class _Socket:
@@ -128,18 +160,42 @@ class _Socket:
 
 
 class Gateway:
-    """The websocket endpoint and the live session the bot holds on it."""
+    """The websocket endpoint and the live sessions the bot holds on it, one per shard."""
 
-    def __init__(self, world: World, *, allowed_privileged_intents: int = PRIVILEGED_INTENTS):
+    def __init__(
+        self,
+        world: World,
+        *,
+        allowed_privileged_intents: int = PRIVILEGED_INTENTS,
+        recommended_shards: int = 1,
+        max_guilds_per_shard: int = 2500,
+        max_concurrency: int = 1,
+    ):
+        if min(recommended_shards, max_guilds_per_shard, max_concurrency) < 1:
+            raise ValueError(
+                "recommended_shards, max_guilds_per_shard and max_concurrency must be at least 1"
+            )
         self.world = world
         self.allowed_privileged_intents = allowed_privileged_intents
+        # What GET /gateway/bot recommends, and the most guilds Discord lets one shard hold
+        # before it closes an IDENTIFY with 4011 (sharding required).
+        self.recommended_shards = recommended_shards
+        self.max_guilds_per_shard = max_guilds_per_shard
+        # How many sessions GET /gateway/bot says may start every 5 s (not enforced here).
+        self.max_concurrency = max_concurrency
         self.resume_url = ""  # set by the server once its port is known
         self.frames: Record[Frame] = Record()
         self.connections: Record[Connection] = Record()
         self.closures: Record[Closure] = Record()
-        self.session: Session | None = None
-        self._socket: _Socket | None = None
+        self.identified: Record[Identified] = Record()
+        self.sessions: dict[tuple[int, int], Session] = {}  # the live session of each shard
+        self._latest: Session | None = None
         self._sockets: set[_Socket] = set()
+
+    @property
+    def session(self) -> Session | None:
+        """The session identified last (an unsharded bot's only one); None before IDENTIFY."""
+        return self._latest
 
     # --- the websocket endpoint -------------------------------------------------------------
 
@@ -159,8 +215,8 @@ class Gateway:
             await self._serve(socket)
         finally:
             self._sockets.discard(socket)
-            if self._socket is socket:
-                self._socket = None
+            if socket.session is not None and socket.session.socket is socket:
+                socket.session.socket = None
             if ws.close_code in (1000, 1001) and socket.session is not None:
                 # A client that closes cleanly ends its session: Discord will not resume it.
                 socket.session.resumable = False
@@ -218,33 +274,43 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self.allowed_privileged_intents:
             await self._refuse(socket, DISALLOWED_INTENTS, "Disallowed intent(s)")
             return False
-        self.session = socket.session = Session(id=secrets.token_hex(16), intents=intents)
-        self._socket = socket
-        await self.dispatch("READY", self._ready_payload())
-        for guild in self.world.guilds:
-            await self.dispatch("GUILD_CREATE", self._guild_create_payload(guild, intents))
+        shard = _shard(data.get("shard", [0, 1]))
+        if shard is None:
+            await self._refuse(socket, INVALID_SHARD, "Invalid shard")
+            return False
+        session = Session(id=secrets.token_hex(16), intents=intents, shard=shard, socket=socket)
+        guilds = [guild for guild in self.world.guilds if session.receives(guild.id)]
+        if len(guilds) > self.max_guilds_per_shard:
+            await self._refuse(socket, SHARDING_REQUIRED, "Sharding required")
+            return False
+        socket.session = self._latest = self.sessions[shard] = session
+        await self.identified.append(Identified(socket.number, session.id, shard))
+        await self._dispatch_to(session, "READY", self._ready_payload(session, guilds))
+        for guild in guilds:
+            payload = self._guild_create_payload(guild, intents)
+            await self._dispatch_to(session, "GUILD_CREATE", payload)
         return True
 
     async def _resume(self, socket: _Socket, data: Json) -> bool:
         if data.get("token") != self.world.token:
             await self._refuse(socket, AUTHENTICATION_FAILED, "Authentication failed")
             return False
-        session = self.session
+        session = next((s for s in self.sessions.values() if s.id == data.get("session_id")), None)
         seq = data.get("seq")
-        if session is None or session.id != data.get("session_id") or not session.resumable:
+        if session is None or not session.resumable:
             # INVALID_SESSION with d=false: the client must IDENTIFY afresh.
             return await self._send(socket, {"op": 9, "d": False})
         if not isinstance(seq, int) or seq > session.sequence:
             await self._refuse(socket, INVALID_SEQ, "Invalid seq")
             return False
-        if self._socket is not None and self._socket is not socket:
+        if session.socket is not None and session.socket is not socket:
             # The session moves to the new socket; the old one is abandoned, as on Discord.
-            await self._socket.ws.close(code=4009)
+            await session.socket.ws.close(code=4009)
         socket.session = session
-        self._socket = socket
+        session.socket = socket
         for missed in session.dispatched[seq:]:
             await self._send(socket, missed)
-        await self.dispatch("RESUMED", {})
+        await self._dispatch_to(session, "RESUMED", {})
         return True
 
     async def _send_members_chunk(self, socket: _Socket, data: Json) -> bool:
@@ -267,29 +333,41 @@ class Gateway:
     # --- what tests drive ---------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: Json) -> Json | None:
-        """Send an event to the bot's session as Discord would, or keep it for a RESUME.
+        """Send an event to the session of the shard it belongs to, as Discord would, or keep
+        it there for a RESUME.
 
-        Returns the payload as the session saw it (after intent filtering), or None when the
-        session's intents hide the event or there is no session at all.
+        Returns the payload as the session saw it (after intent filtering), or None when its
+        intents hide the event or no session holds that shard.
         """
-        session = self.session
-        if session is None:
-            return None
+        guild_id = data.get("guild_id")
+        seen = None
+        for session in list(self.sessions.values()):
+            if session.receives(None if guild_id is None else int(guild_id)):
+                seen = await self._dispatch_to(session, event, data) or seen
+        return seen
+
+    async def _dispatch_to(self, session: Session, event: str, data: Json) -> Json | None:
         visible = visible_to(event, data, session.intents, self.world.bot.id)
         if visible is None:
             return None
         frame = {"op": 0, "s": session.sequence + 1, "t": event, "d": visible}
         session.dispatched.append(frame)
-        if self._socket is not None and self._socket.session is session:
-            await self._send(self._socket, frame)
+        if session.socket is not None and session.socket.session is session:
+            await self._send(session.socket, frame)
         return visible
 
-    async def drop_connection(self, code: int | None = None) -> None:
-        """Cut the bot's websocket: abruptly like a network failure, or with a close `code`."""
-        socket = self._socket
-        if socket is None:
-            raise RuntimeError("the bot holds no gateway connection to drop")
-        self._socket = None
+    def _socket_of(self, shard_id: int, doing: str) -> _Socket:
+        for session in self.sessions.values():
+            if session.shard[0] == shard_id and session.socket is not None:
+                return session.socket
+        raise RuntimeError(f"the bot holds no gateway connection for shard {shard_id} to {doing}")
+
+    async def drop_connection(self, code: int | None = None, *, shard: int = 0) -> None:
+        """Cut the websocket of a shard's session (an unsharded bot's is shard 0's): abruptly
+        like a network failure, or with a close `code`."""
+        socket = self._socket_of(shard, "drop")
+        assert socket.session is not None
+        socket.session.socket = None
         if code is None:
             transport = socket.request.transport
             assert transport is not None
@@ -297,12 +375,10 @@ class Gateway:
         else:
             await socket.ws.close(code=code)
 
-    async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT: the client must close and RESUME on a new connection."""
-        socket = self._socket
-        if socket is None:
-            raise RuntimeError("the bot holds no gateway connection to ask to reconnect")
-        await self._send(socket, {"op": 7, "d": None})
+    async def request_reconnect(self, *, shard: int = 0) -> None:
+        """Send op 7 RECONNECT on a shard's connection: the client must close and RESUME on a
+        new connection."""
+        await self._send(self._socket_of(shard, "ask to reconnect"), {"op": 7, "d": None})
 
     async def close_all(self) -> None:
         """Close every websocket as the server goes down."""
@@ -311,13 +387,13 @@ class Gateway:
 
     # --- payloads -----------------------------------------------------------------------------
 
-    def _ready_payload(self) -> Json:
-        assert self.session is not None
+    def _ready_payload(self, session: Session, guilds: list[Guild]) -> Json:
         return {
             "v": 10,
             "user": self.world.bot.private_payload(),
-            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in self.world.guilds],
-            "session_id": self.session.id,
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in guilds],
+            "session_id": session.id,
+            "shard": list(session.shard),
             "session_type": "normal",
             "resume_gateway_url": self.resume_url,
             "application": {"id": str(self.world.application_id), "flags": 0},
@@ -361,6 +437,18 @@ class Gateway:
     async def _refuse(self, socket: _Socket, code: int, reason: str) -> None:
         log.info("gateway closes connection #%d with %d %s", socket.number, code, reason)
         await socket.ws.close(code=code, message=reason.encode())
+
+
+def _shard(raw: object) -> tuple[int, int] | None:
+    """IDENTIFY's `shard` as (shard_id, shard_count), or None when Discord would refuse it."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    shard_id, shard_count = raw
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in raw):
+        return None
+    if not 0 <= shard_id < shard_count:
+        return None
+    return shard_id, shard_count
 
 
 def visible_to(event: str, data: Json, intents: int, bot_id: int) -> Json | None:

@@ -255,8 +255,14 @@ class RestApi:
         url = self.gateway.resume_url.rsplit("/", 1)[0] + "/gateway"
         if not request.path.endswith("/bot"):
             return json_response({"url": url})
-        limit = {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}
-        return json_response({"url": url, "shards": 1, "session_start_limit": limit})
+        limit = {
+            "total": 1000,
+            "remaining": 999,
+            "reset_after": 86_400_000,
+            "max_concurrency": self.gateway.max_concurrency,
+        }
+        shards = self.gateway.recommended_shards
+        return json_response({"url": url, "shards": shards, "session_start_limit": limit})
 
     # --- application commands -----------------------------------------------------------------
 

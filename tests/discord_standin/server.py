@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from aiohttp import web
 from .components import BUTTON, find_button, walk
 from .faults import Fault
 from .files import MAX_REQUEST_BYTES, UPLOAD_LIMIT, AttachedFile
-from .gateway import Frame, Gateway
+from .gateway import Frame, Gateway, shard_of
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -53,6 +54,11 @@ class DiscordStandIn:
     gateway (drop the connection, ask for a reconnect), make Discord fail, throttle or stall
     (the `*_next` methods) and wait for what the bot did through `requests`, `messages` and
     `frames`.
+
+    The gateway shards as Discord does (see gateway.py): `recommended_shards` is what
+    `GET /gateway/bot` recommends, and an IDENTIFY whose shard would hold more than
+    `max_guilds_per_shard` guilds is closed with 4011, sharding required. `max_concurrency` is
+    how many sessions it says may start every 5 seconds.
     """
 
     def __init__(
@@ -62,13 +68,22 @@ class DiscordStandIn:
         allowed_privileged_intents: int = PRIVILEGED_INTENTS,
         interaction_deadline: float = 3.0,
         reaction_time: float = 0.05,
+        recommended_shards: int = 1,
+        max_guilds_per_shard: int = 2500,
+        max_concurrency: int = 1,
     ):
         self.world = world or World.create()
         # A person clicks a button no sooner than this after the message last changed: by then
         # discord.py has read the HTTP response that made it and registered the message's view,
         # which it does only after the stand-in recorded the message.
         self.reaction_time = reaction_time
-        self.gateway = Gateway(self.world, allowed_privileged_intents=allowed_privileged_intents)
+        self.gateway = Gateway(
+            self.world,
+            allowed_privileged_intents=allowed_privileged_intents,
+            recommended_shards=recommended_shards,
+            max_guilds_per_shard=max_guilds_per_shard,
+            max_concurrency=max_concurrency,
+        )
         self.rest = RestApi(self.world, self.gateway, interaction_deadline=interaction_deadline)
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -164,6 +179,39 @@ class DiscordStandIn:
             )
         message_id = int(to["id"])
         return await self.messages.wait_for(lambda m: m.reply_to == message_id, timeout=timeout)
+
+    async def wait_for_shards(
+        self,
+        shard_count: int,
+        shards: Iterable[int] | None = None,
+        *,
+        after: int = 0,
+        timeout: float = 60.0,
+    ) -> None:
+        """Until sessions of `shards` (by default all `shard_count` of them) were identified,
+        among the IDENTIFYs after the first `after`, and each was sent its servers: events sent
+        after that reach the bot after the servers they are in."""
+        wanted = {
+            (shard, shard_count) for shard in (range(shard_count) if shards is None else shards)
+        }
+        await self.gateway.identified.wait_until(
+            lambda entries: wanted <= {entry.shard for entry in entries[after:]}, timeout=timeout
+        )
+        expected = {
+            entry.connection: sum(
+                shard_of(guild.id, shard_count) == entry.shard[0] for guild in self.world.guilds
+            )
+            for entry in list(self.gateway.identified)[after:]
+            if entry.shard in wanted
+        }
+
+        def all_sent(frames: list[Frame]) -> bool:
+            sent = Counter(
+                f.connection for f in frames if f.direction == "sent" and f.t == "GUILD_CREATE"
+            )
+            return all(sent[connection] >= count for connection, count in expected.items())
+
+        await self.frames.wait_until(all_sent, timeout=timeout)
 
     async def wait_for_resume(self, *, timeout: float = 5.0) -> Frame:
         """The RESUMED event the gateway sent once the bot resumed its session."""
@@ -510,13 +558,14 @@ class DiscordStandIn:
 
     # --- steering the gateway -------------------------------------------------------------------
 
-    async def drop_connection(self, code: int | None = None) -> None:
-        """Cut the bot's websocket (a network failure, or a close with `code`)."""
-        await self.gateway.drop_connection(code)
+    async def drop_connection(self, code: int | None = None, *, shard: int = 0) -> None:
+        """Cut the bot's websocket of `shard` (a network failure, or a close with `code`)."""
+        await self.gateway.drop_connection(code, shard=shard)
 
-    async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT, as Discord does before moving a session."""
-        await self.gateway.request_reconnect()
+    async def request_reconnect(self, *, shard: int = 0) -> None:
+        """Send op 7 RECONNECT on `shard`'s connection, as Discord does before moving a
+        session."""
+        await self.gateway.request_reconnect(shard=shard)
 
     def _channel(self, ref: ChannelRef) -> Channel:
         return ref if isinstance(ref, Channel) else self.world.channel(ref)

@@ -57,10 +57,19 @@ class Snowflakes:
 
     def __init__(self) -> None:
         self._counter = itertools.count()
+        self._last_ms = 0
 
-    def next(self) -> int:
-        """A fresh id, larger than every id handed out before."""
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    def next(self, *, shard: tuple[int, int] | None = None) -> int:
+        """A fresh id, larger than every id handed out before; with `shard` (shard_id,
+        shard_count), a guild id that Discord's formula puts on that shard."""
+        ms = max(int(time.time() * 1000) - DISCORD_EPOCH_MS, self._last_ms)
+        if shard is not None:
+            shard_id, shard_count = shard
+            if not 0 <= shard_id < shard_count:
+                raise ValueError(f"no shard {shard_id} among {shard_count}")
+            # The shard is the id's milliseconds modulo the count: a few milliseconds on.
+            ms += (shard_id - ms) % shard_count
+        self._last_ms = ms
         return (ms << 22) | (next(self._counter) & 0x3F_FFFF)
 
 
@@ -373,17 +382,31 @@ class World:
         world.add_guild("Newsroom")
         return world
 
+    @classmethod
+    def sharded(cls, shard_count: int, *, per_shard: int = 1) -> World:
+        """A world whose bot is in `per_shard` servers on each of `shard_count` shards, and in
+        no other: "Newsroom 0", "Newsroom 1"... in shard order, each shaped as `add_guild`
+        makes them."""
+        world = cls.create()
+        world.guilds.remove(world.guild)
+        for shard in range(shard_count):
+            for n in range(per_shard):
+                name = f"Newsroom {shard}" if per_shard == 1 else f"Newsroom {shard}.{n}"
+                world.add_guild(name, shard=(shard, shard_count))
+        return world
+
     @property
     def guild(self) -> Guild:
         """The first guild, where people, roles and channels go unless told otherwise."""
         return self.guilds[0]
 
-    def add_guild(self, name: str) -> Guild:
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
         """Another guild with the bot in it, shaped like the first: @everyone, a Moderator role
-        (Manage Server), the owner, and channels "general" and "ask". Add it before the bot
-        connects: it arrives with the other guilds' GUILD_CREATE."""
+        (Manage Server), the owner, and channels "general" and "ask"; with `shard` (shard_id,
+        shard_count), one whose id puts it on that shard. Add it before the bot connects: it
+        arrives with the other guilds' GUILD_CREATE."""
         ids = self.snowflakes
-        guild_id = ids.next()
+        guild_id = ids.next(shard=shard)
         guild = Guild(
             id=guild_id,
             name=name,
