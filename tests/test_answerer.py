@@ -118,7 +118,7 @@ def test_reply_never_exceeds_discord_limit_even_with_huge_sentences(tmp_path: Pa
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     question=st.text(max_size=300)

@@ -27,6 +27,10 @@ from discord_standin.crowd import Crowd
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
 
 
+# Enough for every person to ask several times, follow up and vote while both reloads run.
+QUESTIONS_ASKED = 300
+
+
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """The shipped seed article, in a folder free to change."""
@@ -50,7 +54,7 @@ async def test_fifty_people_asking_following_up_and_voting_through_two_reloads_l
     async with serving(standin, settings):
         await crowd.storm(
             LOAD_QUESTIONS,
-            500,
+            QUESTIONS_ASKED,
             seconds=2.0,
             reloads=2,
             before_reload=change_corpus,
@@ -58,12 +62,12 @@ async def test_fifty_people_asking_following_up_and_voting_through_two_reloads_l
             votes=True,
         )
         reckoning = await crowd.reckon(timeout=60)
-    assert len(reckoning.replies) == 502
+    assert len(reckoning.replies) == QUESTIONS_ASKED + 2
     assert not reckoning.lost, f"{len(reckoning.lost)} lost, e.g. {reckoning.lost[:3]}"
     assert not reckoning.repeated, f"{len(reckoning.repeated)} answered twice"
     kinds = reckoning.count(reply_kind)
     assert kinds["reloaded"] == 2 and kinds["failure"] == 0
-    assert kinds["answer"] + kinds["cooldown"] == 500
+    assert kinds["answer"] + kinds["cooldown"] == QUESTIONS_ASKED
     ways = Counter(asked.way for asked in reckoning.replies)
     assert ways["follow-up"] > 50 and ways["vote"] > 50
     thanks = {
