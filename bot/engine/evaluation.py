@@ -155,9 +155,14 @@ def score_follow_ups(
     it, as the bot heard and answered it; without, each is asked on its own."""
     scores = Scores()
     for conversation in conversations:
+        if not with_context:
+            # Asked on its own, the first turn matters to no later one: it is not asked at all.
+            for turn in conversation.turns[1:]:
+                scores.add(score([turn], _replying(ask(turn.question, None))))
+            continue
         previous: FollowUp | None = None
         for n, turn in enumerate(conversation.turns):
-            reply = ask(turn.question, previous if with_context else None)
+            reply = ask(turn.question, previous)
             if n:
                 scores.add(score([turn], _replying(reply)))
             previous = FollowUp.after(turn.question, reply)
