@@ -102,7 +102,10 @@ class Articles(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         bookcase = await self.bookcase(interaction)
-        reply = bookcase.summarize(article=article, length=length, topic=topic)
+        # Off the event loop: summarizing a long article is seconds of other servers' answers.
+        reply = await asyncio.to_thread(
+            bookcase.summarize, article=article, length=length, topic=topic
+        )
         await respond(interaction, reply.text)
 
     @summary.autocomplete("article")
