@@ -244,7 +244,8 @@ def test_migrate_adopts_a_database_numbered_before_revisions(
     out = capsys.readouterr().out
     assert "numbered the way the bot numbered its schema before revisions, version 1" in out
     assert "marked as revision 0001" in out
-    assert "Upgraded from revision 0001 to revision 0002, the latest, applying:\n  0002  " in out
+    assert "Upgraded from revision 0001 to revision 0003, the latest, applying:\n  0002  " in out
+    assert "\n  0003  Reloads that reach every process" in out
 
 
 def test_migrate_says_why_when_the_database_cannot_be_reached(
