@@ -147,8 +147,8 @@ def recorded(data_dir: Path) -> tuple[set[str], dict[str, int], set[int | None]]
 
 @contextlib.contextmanager
 def no_process_left_behind(cluster: BotProcess) -> Iterator[None]:
-    """Kill the cluster's processes if the test ends with them running: each has a process
-    group of its own, so killing the supervisor would leave them."""
+    """Kill the cluster's processes if the test ends with them running: killing the supervisor
+    only has them sent SIGTERM, and they take a moment to stop."""
     try:
         yield
     finally:
