@@ -155,7 +155,10 @@ class ReloadRelay:
 
     async def _watch(self) -> None:
         while True:
-            await self.look()
+            try:
+                await self.look()
+            except Exception:  # a bug: logged, and the next look may do better
+                log.exception("reloads: looking for reloads asked elsewhere failed")
             await asyncio.sleep(self.poll_seconds)
 
     async def look(self) -> None:
