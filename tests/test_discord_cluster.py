@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -157,22 +157,40 @@ def no_process_left_behind(cluster: BotProcess) -> Iterator[None]:
                 os.kill(int(pid), signal.SIGKILL)
 
 
+@contextlib.asynccontextmanager
+async def two_processes(
+    standin: DiscordStandIn, tmp_path: Path, first_corpus: Path, second_corpus: Path
+) -> AsyncIterator[tuple[BotProcess, BotProcess]]:
+    """`articlebot run` of shards 0-1 of four on `first_corpus`, and of shards 2-3 on
+    `second_corpus`, each run in a folder of its own; once every shard is connected."""
+    shards = ["--shard-count", str(SHARDS), "--shard-ids"]
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir(exist_ok=True), second_dir.mkdir(exist_ok=True)
+    async with (
+        bot_process(
+            standin,
+            first_corpus,
+            first_dir,
+            command=("run", *shards, "0-1"),
+            wait_until_ready=False,
+        ) as first,
+        bot_process(
+            standin,
+            second_corpus,
+            second_dir,
+            command=("run", *shards, "2-3"),
+            wait_until_ready=False,
+        ) as second,
+    ):
+        await standin.wait_for_shards(SHARDS)
+        yield first, second
+
+
 async def test_two_processes_of_two_shards_each_answer_every_server_once_into_one_database(
     standin: DiscordStandIn, corpus_dir: Path, tmp_path: Path, records_in_tmp_path: Path
 ) -> None:
     people = readers(standin)
-    shards = ["--shard-count", str(SHARDS), "--shard-ids"]
-    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
-    first_dir.mkdir(), second_dir.mkdir()
-    async with (
-        bot_process(
-            standin, corpus_dir, first_dir, command=("run", *shards, "0-1"), wait_until_ready=False
-        ) as first,
-        bot_process(
-            standin, corpus_dir, second_dir, command=("run", *shards, "2-3"), wait_until_ready=False
-        ) as second,
-    ):
-        await standin.wait_for_shards(SHARDS)
+    async with two_processes(standin, tmp_path, corpus_dir, corpus_dir) as (first, second):
         await standin.wait_for_request("PUT", r"/applications/\d+/commands", timeout=30)
         asked = await ask_everywhere(standin, people, range(SHARDS))
         answers = {
@@ -205,16 +223,17 @@ async def test_a_reload_in_one_process_reaches_the_other_which_keeps_its_index_w
     # Each process reads a corpus folder of its own, as on two machines.
     first_corpus = fresh_corpus(tmp_path / "first", lighthouse=False)
     second_corpus = fresh_corpus(tmp_path / "second", lighthouse=False)
+    # Each process looks for reloads often; the reply waits for them as long as it takes.
     monkeypatch.setenv("RELOAD_POLL_SECONDS", "0.2")
+    monkeypatch.setenv("RELOAD_WAIT_SECONDS", "30")
     moderator = standin.world.add_member("mod", roles=("Moderator",), guild=guild_on(standin, 0))
     reader = standin.world.add_member("reader", guild=guild_on(standin, 2))
-    shards = ["--shard-count", str(SHARDS), "--shard-ids"]
 
     async def reload() -> str:
         asked = await standin.invoke_command(
             moderator, "reload", channel=guild_on(standin, 0).channel("general")
         )
-        return (await standin.wait_for_answer(asked, timeout=30)).content
+        return (await standin.wait_for_answer(asked, timeout=60)).content
 
     async def ask_the_second() -> str:
         asked = await standin.invoke_command(
@@ -225,23 +244,7 @@ async def test_a_reload_in_one_process_reaches_the_other_which_keeps_its_index_w
         )
         return unbolded((await standin.wait_for_answer(asked, timeout=30)).content)
 
-    async with (
-        bot_process(
-            standin,
-            first_corpus,
-            tmp_path / "first",
-            command=("run", *shards, "0-1"),
-            wait_until_ready=False,
-        ) as first,
-        bot_process(
-            standin,
-            second_corpus,
-            tmp_path / "second",
-            command=("run", *shards, "2-3"),
-            wait_until_ready=False,
-        ) as second,
-    ):
-        await standin.wait_for_shards(SHARDS)
+    async with two_processes(standin, tmp_path, first_corpus, second_corpus) as (first, second):
         for process in (first, second):
             await process.wait_for_log("reloads: this process is ")
         for corpus in (first_corpus, second_corpus):

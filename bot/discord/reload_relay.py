@@ -40,9 +40,10 @@ OUTCOMES_READ_SECONDS = 0.25
 # How long telling the others may take before the reply says they could not be told: a server
 # that is down refuses a connection within 5 s (records/database.py).
 TELL_TIMEOUT_SECONDS = 10.0
-# A process counts as alive for this many of its polls after it last said so: one poll late
-# (a busy machine, a slow write) is not yet silence.
+# A process counts as alive for this many of its polls after it last said so, and a few seconds
+# more: a poll late (a busy machine, a slow write, a clock a little off) is not yet silence.
 POLLS_ALIVE = 3
+ALIVE_GRACE_SECONDS = 5.0
 # How long a stopping process waits for the database to forget it.
 RETIRE_TIMEOUT_SECONDS = 5.0
 # The reason a process gives for a failed reload is a line or two; a corpus error can list many
@@ -182,7 +183,8 @@ class ReloadRelay:
 
     def _keep_alive_and_find_reloads(self) -> list[ReloadRequest]:
         """On the worker."""
-        self.storage.keep_alive(self.process, alive_for=POLLS_ALIVE * self.poll_seconds)
+        alive_for = POLLS_ALIVE * self.poll_seconds + ALIVE_GRACE_SECONDS
+        self.storage.keep_alive(self.process, alive_for=alive_for)
         self._record_unrecorded()
         return self.storage.reloads_to_carry_out(self.process.name, self._since)
 
