@@ -13,7 +13,8 @@ With --processes N it measures throughput instead: how many questions per second
 answers as one process, then as N processes (`articlebot cluster`), each time holding the same
 N shards with two servers on each, the crowd spread over them. The questions come all at once
 (within --seconds, default 1 here), more than the bot can answer, by mention and by /ask, with
-no cooldown, follow-ups, votes or reloads (a /reload reloads only the process that gets it).
+no cooldown, follow-ups, votes or reloads (which would measure the reloads: a /reload waits
+for every process to load the corpus again).
 Answers per second is how many were answered over the time from the first question to the last
 answer. The stand-in and the crowd run in this process, beside the bot's processes.
 

@@ -233,6 +233,8 @@ def command_check(settings: Settings, args: argparse.Namespace) -> int:
         f"articles: {len(articles)}  paragraphs: {paragraphs}  "
         f"sentences: {engine.library.sentence_count}"
     )
+    # Machines whose corpus folders hold the same articles print the same version.
+    print(f"corpus version: {engine.corpus_version}")
     print(f"index: {engine.describe_index()}")
     print(f"templates: {len(engine.prompts.names())} in {settings.prompts_dir}")
     reader = engine.answerer.reader

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import logging
+import os
 import signal
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Settings, shard_ids_text
@@ -37,6 +39,8 @@ MAX_QUICK_FAILURES = 5
 STOP_GRACE_SECONDS = 30.0
 # `articlebot run` exits with this when it refuses its settings: starting it again cannot help.
 USAGE_ERROR = 2
+# Linux's prctl option that has the kernel signal a process when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 
 DISCORD_API = "https://discord.com/api/v10"
 # Discord asks every bot for a user agent of the form "DiscordBot (url, version)".
@@ -67,6 +71,31 @@ def recommended_shard_count(settings: Settings, *, timeout: float = 10.0) -> int
         log.warning("could not ask Discord how many shards it recommends: %s", error)
         return None
     return shards if isinstance(shards, int) and shards >= 1 else None
+
+
+def die_with_this_process() -> Callable[[], None] | None:
+    """A `preexec_fn` after which the child is sent SIGTERM the moment this process dies, even
+    by SIGKILL, and so stops as `articlebot run` stops; None where the kernel offers no such
+    thing (only Linux does).
+
+    The kernel watches the thread that started the child: here the event loop's, which lives as
+    long as the supervisor. A supervisor that died before the child asked is noticed at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    supervisor = os.getpid()
+
+    def arrange() -> None:
+        # In the child, between fork and exec; kept across exec.
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != supervisor:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
 
 
 @dataclass
@@ -231,8 +260,9 @@ class Cluster:
         try:
             # A process group of its own: Ctrl-C in a terminal reaches the supervisor only,
             # which passes each process a single SIGTERM (a second one means "stop at once").
+            # Outside the supervisor's group, it must be told when the supervisor dies.
             member.process = await asyncio.create_subprocess_exec(
-                *self.command(member), process_group=0
+                *self.command(member), process_group=0, preexec_fn=die_with_this_process()
             )
         except OSError as error:
             log.error("%s could not be started: %s", self._label(member), error)

@@ -49,6 +49,10 @@ class Settings:
     # those this process holds (None: all of them).
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    # How often each process says it runs and looks for a /reload asked in another one, and how
+    # long the process that got a /reload waits for the others' outcomes before it answers.
+    reload_poll_seconds: float = 2.0
+    reload_wait_seconds: float = 10.0
 
 
 def _environment(env_file: Path | None) -> dict[str, str]:
@@ -80,8 +84,17 @@ def _read(name: str, raw: str, kind: Callable[[str], T], what: str) -> T:
 
 def _number(name: str, raw: str) -> float:
     value = _read(name, raw, float, "a number of seconds")
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}")
     if value < 0:
         raise SettingsError(f"{name} cannot be negative, got {raw!r}")
+    return value
+
+
+def _positive_number(name: str, raw: str) -> float:
+    value = _read(name, raw, float, "a number of seconds")
+    if not (math.isfinite(value) and value > 0):
+        raise SettingsError(f"{name} must be more than 0 seconds, got {raw!r}")
     return value
 
 
@@ -196,6 +209,12 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         ),
         "shard_count": positive_int("SHARD_COUNT", shard_count) if shard_count else None,
         "shard_ids": shard_ids("SHARD_IDS", shards_held) if shards_held else None,
+        "reload_poll_seconds": _positive_number(
+            "RELOAD_POLL_SECONDS", env.get("RELOAD_POLL_SECONDS", "").strip() or "2"
+        ),
+        "reload_wait_seconds": _number(
+            "RELOAD_WAIT_SECONDS", env.get("RELOAD_WAIT_SECONDS", "").strip() or "10"
+        ),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from postgres_server import free_port
 from sqlalchemy import make_url
 
 from bot.cli import main, terminal_progress
+from bot.engine import Engine
 from bot.records.revisions import Revisions
 
 
@@ -55,11 +56,15 @@ def test_ask_prints_the_message_the_bot_would_post(
     assert "By Michelle Nichols" in capsys.readouterr().out
 
 
-def test_check_reports_what_loaded(seed_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_what_loaded(
+    seed_corpus: Path, seed_engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     (seed_corpus / "empty.txt").write_text("")
     assert main(["check", "--corpus", str(seed_corpus)]) == 0
     out = capsys.readouterr().out
     assert "articles: 1  paragraphs: 10  sentences: 15" in out
+    # What to compare between machines: the same articles, the same version.
+    assert f"\ncorpus version: {seed_engine.corpus_version}\n" in out
     assert "empty.txt: has no article text" in out
 
 
@@ -244,7 +249,8 @@ def test_migrate_adopts_a_database_numbered_before_revisions(
     out = capsys.readouterr().out
     assert "numbered the way the bot numbered its schema before revisions, version 1" in out
     assert "marked as revision 0001" in out
-    assert "Upgraded from revision 0001 to revision 0002, the latest, applying:\n  0002  " in out
+    assert "Upgraded from revision 0001 to revision 0003, the latest, applying:\n  0002  " in out
+    assert "\n  0003  Reloads that reach every process" in out
 
 
 def test_migrate_says_why_when_the_database_cannot_be_reached(

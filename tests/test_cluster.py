@@ -5,8 +5,11 @@ as told)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import re
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -116,3 +119,56 @@ async def test_a_process_that_ran_long_enough_is_restarted_as_quickly_as_the_fir
     assert await asyncio.wait_for(running, timeout=30) == 0
     assert restart_delays(caplog, 1) == [0.01] * 4
     assert "process 1 (shard 0 of 1) stopped" in [r.getMessage() for r in caplog.records]
+
+
+# The real supervisor in a process of its own, its two processes serving until told to stop.
+SUPERVISOR = textwrap.dedent(
+    """
+    import asyncio, logging, sys
+    from bot.cluster import Cluster
+
+    class Serving(Cluster):
+        def command(self, member):
+            return [sys.executable, "-c", sys.argv[1]]
+
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(Serving(2, 2).run())
+    """
+)
+
+
+def ended(pid: int) -> bool:
+    """Whether the process is gone, or dead and waiting only to be reaped by whoever adopted it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
+async def test_the_processes_stop_when_the_supervisor_is_killed_with_sigkill() -> None:
+    supervisor = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SUPERVISOR, SERVES, stderr=asyncio.subprocess.PIPE
+    )
+    assert supervisor.stderr is not None
+    children: list[int] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(children) < 2:
+                line = (await supervisor.stderr.readline()).decode()
+                assert line, "the supervisor ended before starting its processes"
+                if found := re.search(r"started, pid (\d+)", line):
+                    children.append(int(found[1]))
+        supervisor.kill()
+        async with asyncio.timeout(30):
+            while not all(ended(pid) for pid in children):
+                await asyncio.sleep(0.05)
+    finally:
+        for pid in children:
+            if not ended(pid):  # the test failed: nothing is left running
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            supervisor.kill()
+        # Only now: its standard error stays open while any process it started runs.
+        await supervisor.wait()

@@ -37,6 +37,8 @@ def test_shelf_limits_have_defaults_and_come_from_the_environment(
         ("ARTICLE_ADDS_PER_MINUTE", "2.5", "must be a whole number"),
         ("QUESTION_COOLDOWN_SECONDS", "-1", "cannot be negative"),
         ("RETENTION_DAYS", "soon", "must be a number of days"),
+        ("RELOAD_POLL_SECONDS", "0", "must be more than 0 seconds"),
+        ("RELOAD_WAIT_SECONDS", "-1", "cannot be negative"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_setting_named(

@@ -1,5 +1,6 @@
-"""One bot as several processes on one Discord: two `articlebot run` of two shards each, and
-`articlebot cluster` starting a killed process again, against the stand-in over real sockets.
+"""One bot as several processes on one Discord: two `articlebot run` of two shards each, a
+/reload in one reaching the other, and `articlebot cluster` starting a killed process again,
+against the stand-in over real sockets.
 
 Four servers, one on each of four shards. Every question must be answered once, by the process
 holding its server's shard, and every reply and vote must land in the one database."""
@@ -10,12 +11,16 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from discord_harness import (
+    LIGHTHOUSE,
+    LIGHTHOUSE_QUESTION,
+    LIGHTHOUSE_QUOTE,
     QUESTION,
     SEED_QUOTE,
     BotProcess,
@@ -30,6 +35,7 @@ from discord_standin.client import StandInFactory
 from discord_standin.gateway import shard_of
 from discord_standin.world import Guild, Json, User
 
+from bot.engine.markup import escape_for_discord
 from bot.records import Storage
 
 SHARDS = 4
@@ -141,8 +147,8 @@ def recorded(data_dir: Path) -> tuple[set[str], dict[str, int], set[int | None]]
 
 @contextlib.contextmanager
 def no_process_left_behind(cluster: BotProcess) -> Iterator[None]:
-    """Kill the cluster's processes if the test ends with them running: each has a process
-    group of its own, so killing the supervisor would leave them."""
+    """Kill the cluster's processes if the test ends with them running: killing the supervisor
+    only has them sent SIGTERM, and they take a moment to stop."""
     try:
         yield
     finally:
@@ -151,22 +157,40 @@ def no_process_left_behind(cluster: BotProcess) -> Iterator[None]:
                 os.kill(int(pid), signal.SIGKILL)
 
 
+@contextlib.asynccontextmanager
+async def two_processes(
+    standin: DiscordStandIn, tmp_path: Path, first_corpus: Path, second_corpus: Path
+) -> AsyncIterator[tuple[BotProcess, BotProcess]]:
+    """`articlebot run` of shards 0-1 of four on `first_corpus`, and of shards 2-3 on
+    `second_corpus`, each run in a folder of its own; once every shard is connected."""
+    shards = ["--shard-count", str(SHARDS), "--shard-ids"]
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir(exist_ok=True), second_dir.mkdir(exist_ok=True)
+    async with (
+        bot_process(
+            standin,
+            first_corpus,
+            first_dir,
+            command=("run", *shards, "0-1"),
+            wait_until_ready=False,
+        ) as first,
+        bot_process(
+            standin,
+            second_corpus,
+            second_dir,
+            command=("run", *shards, "2-3"),
+            wait_until_ready=False,
+        ) as second,
+    ):
+        await standin.wait_for_shards(SHARDS)
+        yield first, second
+
+
 async def test_two_processes_of_two_shards_each_answer_every_server_once_into_one_database(
     standin: DiscordStandIn, corpus_dir: Path, tmp_path: Path, records_in_tmp_path: Path
 ) -> None:
     people = readers(standin)
-    shards = ["--shard-count", str(SHARDS), "--shard-ids"]
-    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
-    first_dir.mkdir(), second_dir.mkdir()
-    async with (
-        bot_process(
-            standin, corpus_dir, first_dir, command=("run", *shards, "0-1"), wait_until_ready=False
-        ) as first,
-        bot_process(
-            standin, corpus_dir, second_dir, command=("run", *shards, "2-3"), wait_until_ready=False
-        ) as second,
-    ):
-        await standin.wait_for_shards(SHARDS)
+    async with two_processes(standin, tmp_path, corpus_dir, corpus_dir) as (first, second):
         await standin.wait_for_request("PUT", r"/applications/\d+/commands", timeout=30)
         asked = await ask_everywhere(standin, people, range(SHARDS))
         answers = {
@@ -191,6 +215,62 @@ async def test_two_processes_of_two_shards_each_answer_every_server_once_into_on
     assert replies == {reply_id(a) for pair in answers.values() for a in pair}
     assert votes == {reply_id(answers[shard][0]): 1 for shard in answers}
     assert servers == {guild.id for guild in standin.world.guilds}
+
+
+async def test_a_reload_in_one_process_reaches_the_other_which_keeps_its_index_when_it_fails(
+    standin: DiscordStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each process reads a corpus folder of its own, as on two machines.
+    first_corpus = fresh_corpus(tmp_path / "first", lighthouse=False)
+    second_corpus = fresh_corpus(tmp_path / "second", lighthouse=False)
+    # Each process looks for reloads often; the reply waits for them as long as it takes.
+    monkeypatch.setenv("RELOAD_POLL_SECONDS", "0.2")
+    monkeypatch.setenv("RELOAD_WAIT_SECONDS", "30")
+    moderator = standin.world.add_member("mod", roles=("Moderator",), guild=guild_on(standin, 0))
+    reader = standin.world.add_member("reader", guild=guild_on(standin, 2))
+
+    async def reload() -> str:
+        asked = await standin.invoke_command(
+            moderator, "reload", channel=guild_on(standin, 0).channel("general")
+        )
+        return (await standin.wait_for_answer(asked, timeout=60)).content
+
+    async def ask_the_second() -> str:
+        asked = await standin.invoke_command(
+            reader,
+            "ask",
+            {"question": LIGHTHOUSE_QUESTION},
+            channel=guild_on(standin, 2).channel("general"),
+        )
+        return unbolded((await standin.wait_for_answer(asked, timeout=30)).content)
+
+    async with two_processes(standin, tmp_path, first_corpus, second_corpus) as (first, second):
+        for process in (first, second):
+            await process.wait_for_log("reloads: this process is ")
+        for corpus in (first_corpus, second_corpus):
+            (corpus / "harbour-lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+        both_took = await reload()
+        answered_from_the_new_text = await ask_the_second()
+        shutil.rmtree(second_corpus)
+        second_failed = await reload()
+        answered_from_the_old_index = await ask_the_second()
+        assert await first.stop() == 0 and await second.stop() == 0
+    assert both_took.startswith("Reloaded the corpus")
+    assert "Added: harbour-lighthouse" in both_took
+    assert both_took.endswith("\n\n2 of 2 processes of the bot took the new corpus.")
+    assert LIGHTHOUSE_QUOTE in answered_from_the_new_text
+    assert "1 of 2 processes of the bot took the new corpus." in second_failed
+    second_name = f"pid {second.process.pid} (shards 2-3 of 4)"
+    reason = escape_for_discord(f"The corpus folder {second_corpus} does not exist.")
+    assert f"{second_name}: {reason}" in second_failed
+    assert LIGHTHOUSE_QUOTE in answered_from_the_old_index
+    assert f"reloads: the reload asked in {name_of(first)} failed here" in second.log
+
+
+def name_of(process: BotProcess) -> str:
+    """How a bot process names itself to the others, as its log says."""
+    line = next(line for line in process.lines if "reloads: this process is " in line)
+    return line.split("reloads: this process is ", 1)[1].split(";", 1)[0]
 
 
 async def test_cluster_starts_a_killed_process_again_and_loses_no_recorded_reply_or_vote(

@@ -116,7 +116,7 @@ def test_a_fresh_database_gets_every_revision_and_the_tables_the_queries_use(
     upgrade = storage.migrate()
 
     assert (upgrade.before, upgrade.after, upgrade.applied) == (None, LATEST, HISTORY)
-    assert [revision.id for revision in HISTORY] == ["0001", "0002"]
+    assert [revision.id for revision in HISTORY] == ["0001", "0002", "0003"]
     assert all(revision.description for revision in HISTORY)
     assert query(database_url, "SELECT version_num FROM alembic_version") == [(LATEST,)]
     # Bots from before the revisions read this number, and refuse a database beyond theirs.

@@ -19,6 +19,7 @@ from bot.discord.errors import ArticleTree
 from bot.discord.moderation import Moderation
 from bot.discord.questions import Questions
 from bot.discord.records import RecordKeeper
+from bot.discord.reload_relay import ReloadRelay, this_process
 from bot.discord.responses import NO_PINGS
 from bot.discord.serving import ServingEngine
 from bot.discord.shelving import RemovalButton, ShelfCommands
@@ -94,6 +95,7 @@ class ArticleBot(commands.AutoShardedBot):
             snapshot_store=engine.cache.store,
         )
         self.conversations = Conversations()
+        self.relay: ReloadRelay | None = None  # once the shards are known: they name the process
         self._sweeping: asyncio.Task[None] | None = None
         self._retrying: asyncio.Task[None] | None = None
 
@@ -104,6 +106,14 @@ class ArticleBot(commands.AutoShardedBot):
         settings = self.settings
         await self._plan_shards()
         await self.records.start()
+        self.relay = ReloadRelay(
+            storage_for(settings),
+            self.serving,
+            this_process(self.shard_ids, self.shard_count or 1),
+            poll_seconds=settings.reload_poll_seconds,
+            wait_seconds=settings.reload_wait_seconds,
+        )
+        self.relay.start()
         self._sweeping = asyncio.create_task(self._sweep_expired(), name="records-retention")
         self._retrying = asyncio.create_task(self._retry_unsaved(), name="records-retry")
         self.add_dynamic_items(VoteButton, RemovalButton)
@@ -131,6 +141,7 @@ class ArticleBot(commands.AutoShardedBot):
                 settings.moderator_role_ids,
                 self.records,
                 self.shelves,
+                self.relay,
             )
         )
         await self.add_cog(ShelfCommands(self.serving, self.shelves, settings.moderator_role_ids))
@@ -175,12 +186,14 @@ class ArticleBot(commands.AutoShardedBot):
             await self.records.save_unsaved()
 
     async def close(self) -> None:
-        """Disconnect, stop making sentence vectors ahead, then finish the record writes already
-        asked for and close the database."""
+        """Disconnect, stop carrying out reloads asked elsewhere and making sentence vectors ahead,
+        then finish the record writes already asked for and close the database."""
         await super().close()
         for task in (self._sweeping, self._retrying):
             if task is not None:
                 task.cancel()
+        if self.relay is not None:
+            await self.relay.close()
         await asyncio.to_thread(self.serving.close)
         await self.records.close()
         await asyncio.to_thread(self.shelves.storage.close)

@@ -12,9 +12,10 @@ from discord.ext import commands
 
 from bot.discord.cooldown import Cooldown
 from bot.discord.records import RecordKeeper
+from bot.discord.reload_relay import ReloadRelay, failure_context
 from bot.discord.responses import refuse_while_cooling_down, respond
 from bot.discord.serving import ReloadTimedOut, ServingEngine
-from bot.engine import Article, CorpusError, Engine, EngineError, ReloadReport
+from bot.engine import Article, Engine, EngineError, ReloadReport
 from bot.engine.templates import Trusted
 from bot.insights import insights_csv, render_insights
 from bot.records import StorageError
@@ -79,7 +80,8 @@ def changes(report: ReloadReport) -> str:
 
 
 class Moderation(commands.Cog):
-    """Reloading the articles, for moderators only."""
+    """Reloading the articles in every process of the bot, and what people asked; for
+    moderators only."""
 
     def __init__(
         self,
@@ -88,12 +90,14 @@ class Moderation(commands.Cog):
         moderator_role_ids: frozenset[int],
         records: RecordKeeper,
         shelves: Shelves,
+        relay: ReloadRelay,
     ) -> None:
         self.serving = serving
         self.cooldown = cooldown
         self.moderator_role_ids = moderator_role_ids
         self.records = records
         self.shelves = shelves
+        self.relay = relay
 
     @app_commands.command(description="What people asked: unanswered questions, unhelpful answers")
     @app_commands.describe(days="How many days back to look (default 7)")
@@ -133,7 +137,8 @@ class Moderation(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def reload(self, interaction: discord.Interaction) -> None:
-        """Swap in a freshly loaded corpus; on failure the current one keeps serving."""
+        """Swap in a freshly loaded corpus, then have every other process of the bot do the
+        same; on failure the current one keeps serving."""
         engine = self.serving.current
         if await refuse_non_moderator(interaction, engine, self.moderator_role_ids, "reload"):
             return
@@ -143,24 +148,25 @@ class Moderation(commands.Cog):
         log.info("reload asked by %s", who(interaction))
         try:
             report = await self.serving.reload()
-        except EngineError as error:
-            log.warning("reload by %s failed: %s", who(interaction), error)
-            # The engine words a corpus problem with its own template, escaped already.
-            said = Trusted(str(error)) if isinstance(error, CorpusError) else str(error)
-            text = engine.render("discord_reload_failed", error=said)
-        except ReloadTimedOut as error:
-            log.warning("reload by %s failed: %s", who(interaction), error)
-            text = engine.render("discord_reload_failed", error=None, timed_out=error.seconds)
-        except Exception as error:  # a bug: the moderator hears the reload failed, the log why
-            log.error("reload by %s failed unexpectedly", who(interaction), exc_info=error)
-            text = engine.render("discord_reload_failed", error=None)
-        else:
-            log.info(
-                "reload by %s succeeded: %d article(s), %s; %d warning(s)",
-                who(interaction),
-                report.articles,
-                changes(report),
-                len(report.warnings),
-            )
-            text = report.text
+        except Exception as error:
+            if isinstance(error, EngineError | ReloadTimedOut):
+                log.warning("reload by %s failed: %s", who(interaction), error)
+            else:  # a bug: the moderator hears the reload failed, the log why
+                log.error("reload by %s failed unexpectedly", who(interaction), exc_info=error)
+            text = engine.render("discord_reload_failed", **failure_context(error))
+            await respond(interaction, text, ephemeral=True)
+            return
+        log.info(
+            "reload by %s succeeded: %d article(s), %s; %d warning(s)",
+            who(interaction),
+            report.articles,
+            changes(report),
+            len(report.warnings),
+        )
+        # A reload that failed here is not passed on: the others read the same corpus, or a
+        # copy of it, and would only fail the same way.
+        spread = await self.relay.spread(report, interaction.user.id)
+        text = self.serving.current.render(
+            "discord_reloaded", report=Trusted(report.text), spread=spread
+        )
         await respond(interaction, text, ephemeral=True)

@@ -53,6 +53,7 @@ class Engine:
         corpus_dir: Path,
         cache: ArticleCache,
         shelf: str = SHARED_SHELF,
+        reading_started_at: float | None = None,
     ) -> None:
         self.library = library
         self.prompts = prompts
@@ -61,6 +62,11 @@ class Engine:
         self.shelf = shelf  # which shelf the articles stand on: what citations of them say
         self.answerer = Answerer(library)
         self.loaded_at = time.time()
+        # When the corpus folder began to be read (unix time): a file changed before then is
+        # surely in this engine, one changed later may not be.
+        self.reading_started_at = (
+            self.loaded_at if reading_started_at is None else reading_started_at
+        )
 
     @classmethod
     def load(
@@ -73,6 +79,7 @@ class Engine:
     ) -> Self:
         """Read the corpus and templates (or use templates already read); CorpusError or
         TemplateProblem if unusable."""
+        started = time.time()
         # The models load in threads of their own while the corpus and templates are read.
         Reader.warm_up()
         Encoder.warm_up()
@@ -85,14 +92,16 @@ class Engine:
             raise CorpusError(error.kind, error.folder, error.warnings, message) from None
         for warning in corpus.warnings:
             log.warning("corpus: %s", prompts.render("load_warning", warning=warning))
-        return cls(Library(corpus), prompts, Path(corpus_dir), cache, shelf)
+        return cls(Library(corpus), prompts, Path(corpus_dir), cache, shelf, started)
 
     def with_prompts(self, prompts: Prompts) -> Engine:
         """The same articles, already indexed, speaking with other templates (after a reload
         read the prompts folder again)."""
         if prompts is self.prompts:
             return self
-        return Engine(self.library, prompts, self.corpus_dir, self.cache, self.shelf)
+        return Engine(
+            self.library, prompts, self.corpus_dir, self.cache, self.shelf, self.reading_started_at
+        )
 
     @cached_property
     def corpus_version(self) -> str:

@@ -1,5 +1,6 @@
 """What the bot remembers: the replies it gave, what they cited, the votes people cast on them,
-and the changes moderators made to their servers' shelves.
+the changes moderators made to their servers' shelves, and the reloads every process of the bot
+carries out.
 
 The rest of the bot talks to the database only through `Storage` (`storage_for` picks the one
 the settings name), and records come and go as the frozen dataclasses of `models`. The
@@ -13,6 +14,7 @@ of bot processes; one schema, one history of Alembic revisions, serves both.
     database.py      connecting to SQLite or PostgreSQL, transactions, locks
     replies.py       replies, citations and votes
     shelf_changes.py servers' shelf versions and who changed what
+    reloads.py       reloads asked in one process, each process's outcome, which processes run
     retention.py     deleting: expired records, one person's, an unsent reply
     storage.py       Storage, the one door to all of it
 """
@@ -20,7 +22,11 @@ of bot processes; one schema, one history of Alembic revisions, serves both.
 from bot.records.database import DATABASE_FILE_NAME, Backend
 from bot.records.errors import AlreadyRecorded, StorageError, StorageProblem, UnknownReply
 from bot.records.models import (
+    BotProcess,
     CitedPassage,
+    ReloadOutcome,
+    ReloadRequest,
+    ReloadResult,
     ReplyRecord,
     Revision,
     SchemaUpgrade,
@@ -37,7 +43,11 @@ __all__ = [
     "DEFAULT_RETENTION_DAYS",
     "AlreadyRecorded",
     "Backend",
+    "BotProcess",
     "CitedPassage",
+    "ReloadOutcome",
+    "ReloadRequest",
+    "ReloadResult",
     "ReplyRecord",
     "Revision",
     "SchemaUpgrade",

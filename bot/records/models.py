@@ -97,3 +97,45 @@ class SchemaUpgrade:
     def changed(self) -> bool:
         """Whether anything was written: revisions applied, or an older database adopted."""
         return bool(self.applied) or self.legacy_version is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BotProcess:
+    """One running process of the bot, as the others know it."""
+
+    name: str  # its host, pid and shards in words: "web1 pid 4242 (shards 0-1 of 4)"
+    host: str
+    pid: int
+    shards: str  # "shards 0-1 of 4"
+    started_at: float  # unix time, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadRequest:
+    """A /reload asked in one process, for every process of the bot to carry out."""
+
+    id: int
+    asked_by: str | None  # Storage.pseudonym of the moderator; None for the operator
+    asked_in: str  # the name of the process that got it
+    at: float  # unix time, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    """What one process made of a reload: how many articles it serves now and their
+    fingerprint, or why it failed (as a moderator reads it) and kept its old ones."""
+
+    succeeded: bool
+    articles: int | None = None
+    corpus_version: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    """One process's outcome of one reload, and when it was recorded."""
+
+    reload_id: int
+    process: str
+    outcome: ReloadOutcome
+    at: float

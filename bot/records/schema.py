@@ -97,3 +97,40 @@ shelf_changes = Table(
     Index("shelf_changes_guild_at", "guild_id", "at"),
     Index("shelf_changes_actor", "actor"),
 )
+# Each /reload asked in one process, for every other process of the bot to carry out too.
+corpus_reloads = Table(
+    "corpus_reloads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asked_by", Text),  # a pseudonym of the moderator; NULL for the operator
+    Column("asked_in", Text, nullable=False),  # the name of the process that got the /reload
+    Column("at", Float, nullable=False),
+    Index("corpus_reloads_at", "at"),
+    Index("corpus_reloads_asked_by", "asked_by"),
+)
+# What each process made of a reload: the primary key is also what finds the reloads a process
+# has yet to carry out.
+corpus_reload_results = Table(
+    "corpus_reload_results",
+    metadata,
+    Column("reload_id", ForeignKey("corpus_reloads.id", ondelete="CASCADE"), primary_key=True),
+    Column("process", Text, primary_key=True),
+    Column("succeeded", Boolean, nullable=False),
+    Column("articles", Integer),  # how many the process serves now; NULL when it failed
+    Column("corpus_version", Text),  # the fingerprint of those articles; NULL when it failed
+    Column("error", Text),  # why it failed, as a moderator reads it; NULL when it succeeded
+    Column("at", Float, nullable=False),
+)
+# The bot's processes, each row kept fresh while its process runs: a /reload waits only for
+# those whose `alive_until` has not passed.
+bot_processes = Table(
+    "bot_processes",
+    metadata,
+    Column("name", Text, primary_key=True),  # its host, pid and shards, in words
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("shards", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("seen_at", Float, nullable=False),
+    Column("alive_until", Float, nullable=False),
+)

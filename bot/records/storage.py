@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy import URL, ColumnElement, Connection, ScalarSelect, Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.records import replies, retention, schema, shelf_changes
+from bot.records import reloads, replies, retention, schema, shelf_changes
 from bot.records.database import (
     DATABASE_FILE_NAME,
     DEFAULT_BUSY_TIMEOUT_SECONDS,
@@ -35,6 +35,10 @@ from bot.records.database import (
 from bot.records.errors import StorageError, StorageProblem, diagnose
 from bot.records.migrations import MIGRATIONS_FOLDER
 from bot.records.models import (
+    BotProcess,
+    ReloadOutcome,
+    ReloadRequest,
+    ReloadResult,
     ReplyRecord,
     SchemaUpgrade,
     ShelfChange,
@@ -220,13 +224,76 @@ class Storage:
             write=False,
         )
 
-    def forget(self, user_id: int) -> int:
-        """Delete every reply this person asked for, every vote they cast and every shelf
-        change they made.
+    def ask_reload(
+        self, asked_in: str, asker_id: int | None, outcome: ReloadOutcome
+    ) -> ReloadRequest:
+        """Keep a reload asked in process `asked_in` by the moderator `asker_id` (None: the
+        operator), for every other process to carry out, with `asked_in`'s own outcome of it
+        (so it is never carried out there twice)."""
+        asked_by = None if asker_id is None else self.pseudonym(asker_id)
+        at = self._clock()
+        reload_id = self._run(
+            lambda connection: reloads.store_reload_request(
+                connection, asked_in, asked_by, at, outcome
+            ),
+            write=True,
+        )
+        return ReloadRequest(reload_id, asked_by, asked_in, at)
 
-        Returns how many replies, votes and changes were deleted, counting the other people's
-        votes on those replies, which go with them (citations go too, uncounted: they are part
-        of a reply). In SQLite the deleted text is overwritten in the file, not just unlinked.
+    def reloads_to_carry_out(self, process: str, since: float) -> list[ReloadRequest]:
+        """The reloads asked at or after `since` (when the process began reading its corpus)
+        that `process` has not recorded an outcome of, oldest first."""
+        return self._run(
+            lambda connection: reloads.reloads_to_carry_out(connection, process, since),
+            write=False,
+        )
+
+    def record_reload_outcome(
+        self, process: str, reload_ids: list[int], outcome: ReloadOutcome
+    ) -> None:
+        """Keep `process`'s outcome of each of these reloads (one reload of the corpus may carry
+        out several asked meanwhile); one recorded before, or a reload deleted since, is left
+        as it is."""
+        at = self._clock()
+        self._run(
+            lambda connection: reloads.store_reload_results(
+                connection, process, reload_ids, outcome, at
+            ),
+            write=True,
+        )
+
+    def reload_results(self, reload_id: int) -> list[ReloadResult]:
+        """Each process's outcome of one reload so far, by process name."""
+        return self._run(
+            lambda connection: reloads.reload_results(connection, reload_id), write=False
+        )
+
+    def keep_alive(self, process: BotProcess, alive_for: float) -> None:
+        """Say that `process` runs and will say so again within `alive_for` seconds: until then
+        a reload asked anywhere waits for its outcome."""
+        now = self._clock()
+        self._run(
+            lambda connection: reloads.keep_alive(connection, process, now, alive_for),
+            write=True,
+        )
+
+    def live_processes(self) -> list[BotProcess]:
+        """The bot's processes that said they run and have not fallen silent since, by name."""
+        now = self._clock()
+        return self._run(lambda connection: reloads.live_processes(connection, now), write=False)
+
+    def retire_process(self, name: str) -> None:
+        """Forget a process that is stopping, so no reload waits for it."""
+        self._run(lambda connection: reloads.retire_process(connection, name), write=True)
+
+    def forget(self, user_id: int) -> int:
+        """Delete every reply this person asked for, every vote they cast, every shelf change
+        they made and every reload they asked for.
+
+        Returns how many replies, votes, changes and reloads were deleted, counting the other
+        people's votes on those replies, which go with them (citations go too, uncounted: they
+        are part of a reply). In SQLite the deleted text is overwritten in the file, not just
+        unlinked.
         """
         person = self.pseudonym(user_id)
         deleted = self._delete(retention.of_person(person))
@@ -239,7 +306,8 @@ class Storage:
         return self._delete(retention.of_reply(reply_id))
 
     def delete_expired(self) -> int:
-        """Delete the replies, votes and shelf changes older than `retention_days`; how many.
+        """Delete the replies, votes, shelf changes and reloads older than `retention_days`,
+        and the rows of processes silent as long; how many (the processes uncounted).
 
         Counted as `forget` counts: a deleted reply takes its citations and votes with it.
         """
@@ -295,7 +363,7 @@ class Storage:
             self._ensure_migrated()
             return self._database.run(work, write=write, lock=lock)
 
-    def _delete(self, chosen: tuple[ColumnElement[bool], ...]) -> int:
+    def _delete(self, chosen: retention.Chosen) -> int:
         """Delete what `chosen` selects (see `retention`), the bot's processes one at a time."""
         return self._run(
             lambda connection: retention.delete_records(connection, chosen),
