@@ -118,6 +118,12 @@ async def test_slash_ask_defers_then_answers_in_public(
     assert followup.json["allowed_mentions"] == {"parse": []}
 
 
+def cooldown_refusals(action: str) -> set[str]:
+    """What a 60-second cooldown tells someone who tries again within it: however long the
+    machine took between the two tries (a loaded one takes seconds), most of it is left."""
+    return {render("discord_cooldown", seconds=left, action=action) for left in range(30, 61)}
+
+
 async def test_question_cooldown_is_shared_by_mentions_and_slash_commands(
     standin: DiscordStandIn, corpus_dir: Path
 ) -> None:
@@ -132,7 +138,7 @@ async def test_question_cooldown_is_shared_by_mentions_and_slash_commands(
         other_person = await standin.invoke_command(bob, "ask", {"question": QUESTION})
         answer = await standin.wait_for_answer(other_person)
     assert refusal.ephemeral
-    assert refusal.content == render("discord_cooldown", seconds=60, action="question")
+    assert refusal.content in cooldown_refusals("question")
     assert "Albania and Japan" in unbolded(answer.content)
 
 
@@ -245,7 +251,7 @@ async def test_reload_cooldown_is_per_moderator(standin: DiscordStandIn, corpus_
         again = await standin.wait_for_answer(await standin.invoke_command(moderator, "reload"))
         by_owner = await standin.invoke_command(standin.world.owner, "reload")
         owner_report = await standin.wait_for_answer(by_owner)
-    assert again.content == render("discord_cooldown", seconds=60, action="reload")
+    assert again.content in cooldown_refusals("reload")
     assert owner_report.content.startswith("Reloaded the corpus")
 
 

@@ -136,9 +136,11 @@ async def test_the_question_cooldown_holds_whichever_way_one_asks_next(
         refused = [await ask_by(standin, alice, way) for way in WAYS if way != first]
     assert "Please wait" not in answered.content
     for reply in refused:
-        assert re.fullmatch(
-            r"Please wait (59|60) more seconds before your next question\.", reply.content
+        # Most of the minute is left, however long a loaded machine took between the tries.
+        wait = re.fullmatch(
+            r"Please wait (\d+) more seconds before your next question\.", reply.content
         )
+        assert wait and 30 <= int(wait[1]) <= 60, reply.content
 
 
 # --- the token ----------------------------------------------------------------------------------
