@@ -126,6 +126,19 @@ SETS = {
         EVAL / "blind_press_release.jsonl",
         EVAL / "articles" / "press-release.txt",
     ),
+    # Written after the reader's fifth round (issue 17), the same way, in styles no set had: a
+    # news-in-brief column, a science study report, a consumer money piece, a profile feature.
+    "round4 seed": (
+        EVAL / "blind_seed_7.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round4 news in brief": (
+        EVAL / "blind_news_in_brief.jsonl",
+        EVAL / "articles" / "news-in-brief.txt",
+    ),
+    "round4 study": (EVAL / "blind_study.jsonl", EVAL / "articles" / "study-report.txt"),
+    "round4 money": (EVAL / "blind_money.jsonl", EVAL / "articles" / "money-explainer.txt"),
+    "round4 profile": (EVAL / "blind_profile.jsonl", EVAL / "articles" / "profile.txt"),
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -135,6 +148,7 @@ GROUPS = {
     "fresh": "five fresh sets",
     "round2": "five round-2 sets",
     "round3": "five round-3 sets",
+    "round4": "five round-4 sets",
 }
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.

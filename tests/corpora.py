@@ -30,6 +30,10 @@ REVIEW_ARTICLE = TESTS / "eval" / "articles" / "review.txt"
 WEATHER_ARTICLE = TESTS / "eval" / "articles" / "weather-warning.txt"
 TRANSFERS_ARTICLE = TESTS / "eval" / "articles" / "transfer-roundup.txt"
 PRESS_RELEASE_ARTICLE = TESTS / "eval" / "articles" / "press-release.txt"
+NEWS_IN_BRIEF_ARTICLE = TESTS / "eval" / "articles" / "news-in-brief.txt"
+STUDY_ARTICLE = TESTS / "eval" / "articles" / "study-report.txt"
+MONEY_ARTICLE = TESTS / "eval" / "articles" / "money-explainer.txt"
+PROFILE_ARTICLE = TESTS / "eval" / "articles" / "profile.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"

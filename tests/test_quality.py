@@ -19,8 +19,11 @@ from corpora import (
     FOURTH_ARTICLE,
     INTERVIEW_ARTICLE,
     LIVE_BLOG_ARTICLE,
+    MONEY_ARTICLE,
+    NEWS_IN_BRIEF_ARTICLE,
     OBITUARY_ARTICLE,
     PRESS_RELEASE_ARTICLE,
+    PROFILE_ARTICLE,
     PROMPTS,
     RECALL_ARTICLE,
     REVIEW_ARTICLE,
@@ -30,6 +33,7 @@ from corpora import (
     SPORTS_ARTICLE,
     STORM_ARTICLE,
     STRIKE_ARTICLE,
+    STUDY_ARTICLE,
     TECH_ARTICLE,
     TESTS,
     THIRD_ARTICLE,
@@ -49,56 +53,66 @@ from bot.engine.evaluation import (
 )
 
 # question set -> (article, top-1 floor, declined-unanswerable floor, wrongly-declined ceiling)
-# Set after the reader's fourth round on the project's news questions (issue 17): top-1 three
+# Set after the reader's fifth round on the project's news questions (issue 17): top-1 three
 # points and declines four points from what it measured (bench/evaluate.py prints every
-# figure), about one question, and no looser than before where it still passes those. Top-1
-# rose and wrongly declined fell on every set; the decision now answers more, and declines of
-# unanswerable questions fell with it on some sets, so those floors moved down: seed dev 90.9%,
-# second article 80.0%, dev business 71.4%, blind third 66.7%, blind court 50.0%, blind
-# obituary 57.1%, fresh space 71.4%, round-2 seed 84.2%, live blog 66.7%, interview 60.0%.
+# figure), about one question, and no looser than before where it still passes those. The
+# decision now answers more (its threshold fell from 0.22 to 0.20): wrongly declined fell on
+# nearly every set, and declines of unanswerable questions fell on some, so those floors moved
+# down: dev strike 66.7%, blind seed 70.0%, blind reader seed 66.7%, blind wildfire 64.3%,
+# fresh seed 70.0%, fresh tech 50.0%, fresh explainer 85.0%, round-2 seed 78.9%, interview
+# 55.0%, election 54.5%, transfers 78.9%. Top-1 fell on two sets, and those floors moved down:
+# second article 66.7% (its floor was 70%), blind reader seed 74.3% (its floor was 77%).
 FLOORS = {
-    "seed_dev.jsonl": (SEED_RAW, 0.83, 0.86, 0.08),
+    "seed_dev.jsonl": (SEED_RAW, 0.86, 0.86, 0.04),
     "seed_heldout.jsonl": (SEED_RAW, 0.69, 0.46, 0.18),
-    "second_article.jsonl": (SECOND_ARTICLE, 0.70, 0.76, 0.28),
+    "second_article.jsonl": (SECOND_ARTICLE, 0.63, 0.76, 0.28),
     # Written without sight of the engine to choose between reader models on news.
-    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.70, 0.76, 0.23),
+    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.70, 0.62, 0.21),
     "dev_storm.jsonl": (STORM_ARTICLE, 0.83, 0.76, 0.11),
     "dev_business.jsonl": (BUSINESS_ARTICLE, 0.74, 0.67, 0.18),
     # Written without sight of the engine and never used to tune it: these measure, not steer.
-    "blind_seed.jsonl": (SEED_RAW, 0.67, 0.76, 0.29),
-    "blind_third.jsonl": (THIRD_ARTICLE, 0.57, 0.62, 0.37),
-    "blind_seed_2.jsonl": (SEED_RAW, 0.82, 0.71, 0.15),
+    "blind_seed.jsonl": (SEED_RAW, 0.82, 0.66, 0.14),
+    "blind_third.jsonl": (THIRD_ARTICLE, 0.61, 0.79, 0.29),
+    "blind_seed_2.jsonl": (SEED_RAW, 0.82, 0.71, 0.12),
     "blind_fourth.jsonl": (FOURTH_ARTICLE, 0.61, 0.87, 0.22),
-    "blind_reader_seed.jsonl": (SEED_RAW, 0.77, 0.69, 0.24),
-    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.44, 0.77, 0.43),
-    "blind_court.jsonl": (COURT_ARTICLE, 0.63, 0.46, 0.30),
-    "blind_seed_4.jsonl": (SEED_RAW, 0.64, 0.60, 0.22),
-    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.69, 0.67, 0.20),
+    "blind_reader_seed.jsonl": (SEED_RAW, 0.71, 0.62, 0.22),
+    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.49, 0.77, 0.39),
+    "blind_court.jsonl": (COURT_ARTICLE, 0.67, 0.58, 0.28),
+    "blind_seed_4.jsonl": (SEED_RAW, 0.70, 0.60, 0.19),
+    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.69, 0.60, 0.16),
     "blind_obituary.jsonl": (OBITUARY_ARTICLE, 0.52, 0.53, 0.34),
     # Written after the reader's first round on news chat, half typed messily, run once then:
     # 34.8% / 76.8% / 54.0% together; 36.9% / 76.8% / 50.3% with the second round.
-    "blind_issue17_seed.jsonl": (SEED_RAW, 0.41, 0.76, 0.52),
-    "blind_space.jsonl": (SPACE_ARTICLE, 0.37, 0.67, 0.39),
-    "blind_tech.jsonl": (TECH_ARTICLE, 0.51, 0.62, 0.33),
-    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.54, 0.86, 0.28),
-    "blind_arts.jsonl": (ARTS_ARTICLE, 0.27, 0.66, 0.43),
+    "blind_issue17_seed.jsonl": (SEED_RAW, 0.47, 0.66, 0.44),
+    "blind_space.jsonl": (SPACE_ARTICLE, 0.42, 0.67, 0.32),
+    "blind_tech.jsonl": (TECH_ARTICLE, 0.59, 0.46, 0.27),
+    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.54, 0.81, 0.28),
+    "blind_arts.jsonl": (ARTS_ARTICLE, 0.27, 0.71, 0.43),
     # Written after the second round was final, in styles no set had (a live blog, a Q&A
     # interview, election results, a product recall) and the bundled article, run once:
     # 41.8% / 74.5% / 47.3% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_5.jsonl": (SEED_RAW, 0.37, 0.80, 0.56),
+    "blind_seed_5.jsonl": (SEED_RAW, 0.42, 0.74, 0.50),
     "blind_live_blog.jsonl": (LIVE_BLOG_ARTICLE, 0.49, 0.62, 0.38),
-    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.44, 0.56, 0.49),
-    "blind_election.jsonl": (ELECTION_ARTICLE, 0.48, 0.59, 0.33),
+    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.44, 0.51, 0.49),
+    "blind_election.jsonl": (ELECTION_ARTICLE, 0.48, 0.50, 0.33),
     "blind_recall.jsonl": (RECALL_ARTICLE, 0.47, 0.85, 0.37),
     # Written after the fourth round was final, in styles no set had (a theatre review, a
     # weather warning, a transfer-deadline roundup, a company press release) and the bundled
     # article, run once: 54.7% / 69.4% / 31.1% together (issue 17's floors, 70% / 70% / 20%,
     # are not met).
-    "blind_seed_6.jsonl": (SEED_RAW, 0.53, 0.74, 0.42),
-    "blind_review.jsonl": (REVIEW_ARTICLE, 0.47, 0.43, 0.36),
-    "blind_weather.jsonl": (WEATHER_ARTICLE, 0.59, 0.72, 0.34),
-    "blind_transfers.jsonl": (TRANSFERS_ARTICLE, 0.42, 0.80, 0.37),
-    "blind_press_release.jsonl": (PRESS_RELEASE_ARTICLE, 0.54, 0.56, 0.28),
+    "blind_seed_6.jsonl": (SEED_RAW, 0.53, 0.80, 0.40),
+    "blind_review.jsonl": (REVIEW_ARTICLE, 0.47, 0.43, 0.33),
+    "blind_weather.jsonl": (WEATHER_ARTICLE, 0.64, 0.72, 0.29),
+    "blind_transfers.jsonl": (TRANSFERS_ARTICLE, 0.45, 0.74, 0.31),
+    "blind_press_release.jsonl": (PRESS_RELEASE_ARTICLE, 0.62, 0.61, 0.20),
+    # Written after the fifth round was final, in styles no set had (a news-in-brief column, a
+    # science study report, a consumer money piece, a profile feature) and the bundled article,
+    # run once: 45.5% / 67.0% / 34.2% together (issue 17's floors, 70% / 70% / 20%, are not met).
+    "blind_seed_7.jsonl": (SEED_RAW, 0.57, 0.69, 0.23),
+    "blind_news_in_brief.jsonl": (NEWS_IN_BRIEF_ARTICLE, 0.41, 0.56, 0.39),
+    "blind_study.jsonl": (STUDY_ARTICLE, 0.31, 0.56, 0.47),
+    "blind_money.jsonl": (MONEY_ARTICLE, 0.47, 0.66, 0.37),
+    "blind_profile.jsonl": (PROFILE_ARTICLE, 0.36, 0.67, 0.47),
 }
 
 
@@ -139,10 +153,12 @@ def test_every_expected_phrase_is_in_its_article(question_set: str) -> None:
 # before it (issue 17): 35.6%, 80.4%, 54.0%. After the reader's second round on news: 34.5%,
 # 78.3%, 54.0% in context, and 35.6% asked on their own (one question more). After the fourth
 # round: 51.7%, 71.7%, 29.9% in context against 48.3% on their own, so the context finds more
-# again; on the development set 68.4% against 63.2% (75.0% and 10.5% declined).
+# again; on the development set 68.4% against 63.2% (75.0% and 10.5% declined). After the fifth
+# round: 54.0%, 69.6%, 26.4% in context against 49.4% on their own; on the development set 73.7%
+# against 68.4% (75.0% and 5.3%).
 CONVERSATION_FLOORS = {
     "conversations_dev.jsonl": (0.65, 0.71, 0.15, True),
-    "conversations.jsonl": (0.48, 0.67, 0.34, True),
+    "conversations.jsonl": (0.51, 0.67, 0.30, True),
 }
 ARTICLES = {path.name: path for path in (SEED_RAW, SECOND_ARTICLE, THIRD_ARTICLE, FOURTH_ARTICLE)}
 ARTICLES["reuters-china-un-north-korea-rights.txt"] = SEED_RAW
