@@ -17,9 +17,10 @@ from databases import POSTGRESQL, SQLITE, sqlite_url
 from discord_standin import DiscordStandIn
 from discord_standin.client import StandInFactory
 from postgres_server import PostgresMissing, PostgresServer, server_programs
+from record_samples import NOW, Clock
 
 from bot.engine import Engine
-from bot.records import DATABASE_FILE_NAME
+from bot.records import DATABASE_FILE_NAME, Storage
 
 
 @pytest.fixture(autouse=True)
@@ -142,3 +143,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     folder = tmp_path / "records"
     folder.mkdir()
     return sqlite_url(folder / DATABASE_FILE_NAME)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the records tests set themselves."""
+    return Clock(NOW)
+
+
+@pytest.fixture
+def storage(database_url: str, clock: Clock) -> Iterator[Storage]:
+    """Records in `database_url` on `clock`, kept 30 days (a test file may define its own)."""
+    opened = Storage(database_url, clock=clock, retention_days=30)
+    yield opened
+    opened.close()

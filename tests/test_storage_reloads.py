@@ -4,9 +4,6 @@ processes are alive to be waited for, and how they are forgotten."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from databases import query
 from record_samples import ASKER_ID, DAY, NOW, OTHER_ID, Clock
 
@@ -16,18 +13,6 @@ ASKING = BotProcess("web1 pid 10 (shards 0-1 of 4)", "web1", 10, "shards 0-1 of 
 OTHER = BotProcess("web2 pid 20 (shards 2-3 of 4)", "web2", 20, "shards 2-3 of 4", NOW - 60)
 TOOK = ReloadOutcome(True, articles=2, corpus_version="ab12cd34ef56")
 FAILED = ReloadOutcome(False, error="The corpus folder /srv/corpus does not exist.")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def storage(database_url: str, clock: Clock) -> Iterator[Storage]:
-    opened = Storage(database_url, clock=clock, retention_days=30)
-    yield opened
-    opened.close()
 
 
 def test_a_reload_is_carried_out_once_by_each_process_that_read_its_corpus_before_it(

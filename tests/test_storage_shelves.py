@@ -5,12 +5,10 @@ another's, and the revision that added them to a database the bot made before th
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from uuid import uuid4
 
-import pytest
 from databases import legacy_database, query, sqlite_url
 from record_samples import Clock
 
@@ -28,18 +26,6 @@ DAY = 86_400.0
 GUILD, OTHER_GUILD = 111_111_111_111_111_111, 222_222_222_222_222_222
 MODERATOR_ID, OTHER_ID = 987_654_321_012_345_678, 876_543_210_987_654_321
 PASSAGE = CitedPassage("server/ferry", 3, 120, 150, "The ferry sailed on Monday.", "ab12" * 8)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def storage(database_url: str, clock: Clock) -> Iterator[Storage]:
-    opened = Storage(database_url, clock=clock, retention_days=30)
-    yield opened
-    opened.close()
 
 
 def reply(guild_id: int | None = GUILD, **changes: object) -> ReplyRecord:
