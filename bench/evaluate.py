@@ -139,6 +139,36 @@ SETS = {
     "round4 study": (EVAL / "blind_study.jsonl", EVAL / "articles" / "study-report.txt"),
     "round4 money": (EVAL / "blind_money.jsonl", EVAL / "articles" / "money-explainer.txt"),
     "round4 profile": (EVAL / "blind_profile.jsonl", EVAL / "articles" / "profile.txt"),
+    # Written after the reader's sixth round (measured, not shipped: the seventh was), the same
+    # way, in styles no set had: a council planning decision, a data breach, a travel-strike
+    # wire report, a fact-check.
+    "round5 seed": (
+        EVAL / "blind_seed_8.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round5 planning": (
+        EVAL / "blind_planning.jsonl",
+        EVAL / "articles" / "planning-decision.txt",
+    ),
+    "round5 breach": (EVAL / "blind_breach.jsonl", EVAL / "articles" / "data-breach.txt"),
+    "round5 travel": (EVAL / "blind_travel.jsonl", EVAL / "articles" / "travel-disruption.txt"),
+    "round5 fact-check": (EVAL / "blind_fact_check.jsonl", EVAL / "articles" / "fact-check.txt"),
+    # Written after the reader's seventh round, the same way, in styles no set had: exam results
+    # day, a police appeal, a festival line-up, an opinion poll.
+    "round6 seed": (
+        EVAL / "blind_seed_9.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round6 exam results": (
+        EVAL / "blind_exam_results.jsonl",
+        EVAL / "articles" / "exam-results.txt",
+    ),
+    "round6 police appeal": (
+        EVAL / "blind_police_appeal.jsonl",
+        EVAL / "articles" / "police-appeal.txt",
+    ),
+    "round6 festival": (EVAL / "blind_festival.jsonl", EVAL / "articles" / "festival-lineup.txt"),
+    "round6 poll": (EVAL / "blind_poll.jsonl", EVAL / "articles" / "opinion-poll.txt"),
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -149,6 +179,8 @@ GROUPS = {
     "round2": "five round-2 sets",
     "round3": "five round-3 sets",
     "round4": "five round-4 sets",
+    "round5": "five round-5 sets",
+    "round6": "five round-6 sets",
 }
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.
