@@ -147,6 +147,38 @@ def test_a_changed_file_re_indexes_only_itself(corpus: Path, data: Path) -> None
     assert len(snapshots(data)) == 2  # the one in use and the one before it
 
 
+def test_a_snapshot_made_from_another_is_the_one_a_cold_start_makes(
+    corpus: Path, data: Path, tmp_path: Path
+) -> None:
+    (corpus / "vaccine.txt").write_text(
+        "Vaccine drive\n\nThe WHO praised the vaccine drive.\n\nThe HTA ran extra buses.\n",
+        encoding="utf-8",
+    )
+    start(corpus, data)
+    # An acronym defined in a new file expands in kept articles, and so does one the glossary
+    # defines; a file goes, another changes.
+    (corpus / "agency.txt").write_text(
+        "Agency profile\n\nThe World Health Organization (WHO) was founded in 1948.\n",
+        encoding="utf-8",
+    )
+    (corpus / "glossary.txt").write_text("HTA = Harbor Transit Authority\n", encoding="utf-8")
+    (corpus / SPACE_ARTICLE.name).unlink()
+    with (corpus / TECH_ARTICLE.name).open("a", encoding="utf-8") as file:
+        file.write("\nThe WHO said nothing more.\n")
+    warm = start(corpus, data)
+    assert warm.index_report is not None
+    assert (warm.index_report.state, warm.index_report.parsed) == (SnapshotState.STALE, 2)
+    cold = start(corpus, tmp_path / "elsewhere")
+    assert state_of(cold) is SnapshotState.BUILT
+    made, built = warm.library.snapshot.source, cold.library.snapshot.source
+    assert made is not None and built is not None
+    assert made.read_bytes() == built.read_bytes()
+    texts = [item.sentence.text for item in warm.library.sentences]
+    praised = texts.index("The WHO praised the vaccine drive.")
+    assert "health" in warm.library.terms[praised]
+    assert "harbor" in warm.library.terms[praised + 1]
+
+
 def test_a_changed_glossary_expands_acronyms_without_parsing_a_file(
     corpus: Path, data: Path
 ) -> None:

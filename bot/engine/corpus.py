@@ -309,17 +309,20 @@ def _made_from(
     for found in paced(files):
         if found.digest is None:
             continue
-        reused = previous.reusable(found.relpath, found.digest) if previous else None
-        if reused is None:
-            # Read again, not kept from the first read: a start from a snapshot parses
-            # nothing, and a large corpus's text need not sit in memory meanwhile.
-            raw = _read(found.path, found.relpath, found.warnings)
-            found.digest = None if raw is None else _digest(raw)
-            if raw is None or found.digest is None:
-                continue
-            reused = _parsed(found.relpath, raw, found.digest)
-            parsed += 1
-        building.add(*reused)
+        kept = previous.reusable(found.relpath, found.digest) if previous else None
+        if previous is not None and kept is not None:
+            building.take(previous, kept)
+            continue
+        # Read again, not kept from the first read: a start from a snapshot parses nothing,
+        # and a large corpus's text need not sit in memory meanwhile.
+        read_warnings: list[LoadWarning] = []
+        raw = _read(found.path, found.relpath, read_warnings)
+        found.warnings += tuple(read_warnings)
+        found.digest = None if raw is None else _digest(raw)
+        if raw is None or found.digest is None:
+            continue
+        building.add(*_parsed(found.relpath, raw, found.digest))
+        parsed += 1
     return building.build(glossary_text), parsed
 
 
