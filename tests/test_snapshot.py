@@ -313,6 +313,26 @@ def test_a_reload_re_indexes_only_the_changed_file_and_keeps_the_result(
     assert state_of(start(corpus, data)) is SnapshotState.FRESH  # the next start reads it back
 
 
+def test_a_reload_kept_on_disk_keeps_the_unchanged_articles_as_they_were(
+    corpus: Path, data: Path
+) -> None:
+    # Read back from the file it wrote, a reload maps the arrays and keeps the objects it has:
+    # made again, they would be more for the garbage collector to walk while the bot answers.
+    engine = start(corpus, data)
+    with (corpus / TECH_ARTICLE.name).open("a", encoding="utf-8") as file:
+        file.write("\nThe company said nothing more.\n")
+    reloaded, report = engine.reloaded()
+    assert report.changed == (TECH_ARTICLE.stem,)
+    assert reloaded.library.snapshot.source is not None  # mapped from its file
+    before = {record.path: record for record in engine.library.records}
+    for record in reloaded.library.records:
+        if record.path == TECH_ARTICLE.name:
+            assert record is not before[record.path]
+        else:
+            assert record is before[record.path]
+    assert read_snapshot(reloaded.library.snapshot.source).records == reloaded.library.records
+
+
 def test_a_file_left_half_written_by_a_stopped_process_is_cleaned_up(
     corpus: Path, data: Path
 ) -> None:

@@ -270,12 +270,14 @@ def _indexed(
             not_kept = str(error)
             log.warning("the index of %s cannot be kept in %s: %s", root, store.folder, error)
         else:
-            # Mapped back, its pages the file's: the copy made in memory goes first (this is
-            # its only reference), so the two are never in memory together.
-            made_key = made.key
+            # Mapped back, its arrays' pages the file's: the arrays made in memory go first
+            # (this is their only reference), so the two are never in memory together. Its
+            # Python objects stay as they are: read back, they would be made again, a few for
+            # each article, for the garbage collector to walk while the bot answers.
+            objects = made.objects()
             del made
             try:
-                made = store.read(path, made_key)
+                made = store.read(path, objects)
                 kept = str(path)
             except (OSError, SnapshotDamaged) as error:
                 # Gone or damaged already (a failing disk, or another process): made again,

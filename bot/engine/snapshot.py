@@ -493,6 +493,18 @@ def build_snapshot(
     return builder.build(glossary_text)
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotObjects:
+    """What a snapshot holds as Python objects rather than arrays: its key, files, articles'
+    records, aliases and index terms."""
+
+    key: str
+    files: tuple[FileEntry, ...]
+    records: tuple[ArticleRecord, ...]
+    aliases: dict[str, tuple[str, ...]]
+    terms: list[str]
+
+
 class CorpusSnapshot:
     """Every article of a corpus, its sentences and their terms, and the BM25 index over them,
     as arrays: in memory when just made, or mapped from a file."""
@@ -535,6 +547,12 @@ class CorpusSnapshot:
             or any(not -1 <= f.article < articles for f in self.files)
         ):
             raise SnapshotDamaged("its parts do not fit together")
+
+    def objects(self) -> SnapshotObjects:
+        """Its Python objects, to map it back from its file without making them again."""
+        return SnapshotObjects(
+            self.key, self.files, self.records, self.aliases, self.index.terms_by_id
+        )
 
     @property
     def paragraph_numbers(self) -> np.ndarray:
@@ -709,8 +727,13 @@ def _header(head: bytes, read: Any) -> dict[str, Any]:
     return found
 
 
-def read_snapshot(path: Path, key: str | None = None) -> CorpusSnapshot:
+def read_snapshot(
+    path: Path, key: str | None = None, objects: SnapshotObjects | None = None
+) -> CorpusSnapshot:
     """The snapshot in `path`, mapped into memory, every checksum checked first.
+
+    `objects`: those of the snapshot just written to `path`, taken as they are rather than
+    read back from the file as new ones (only the arrays are mapped).
 
     SnapshotDamaged when it is not one this code wrote whole (or not of the corpus `key`);
     OSError when it cannot be opened at all.
@@ -748,27 +771,44 @@ def read_snapshot(path: Path, key: str | None = None) -> CorpusSnapshot:
             array = np.frombuffer(mapped, dtype=kind, count=length // kind.itemsize, offset=begin)
             arrays[name] = array.reshape(shape)
         meta = json.loads(arrays.pop("meta").tobytes())
-        terms = arrays.pop("terms").tobytes().decode("utf-8", "surrogatepass")
+        texts = (arrays.pop("terms"), arrays.pop("files"), arrays.pop("articles"))
+        if objects is None:
+            objects = _objects(header["key"], meta, *texts)
+        elif objects.key != header["key"]:
+            raise SnapshotDamaged("it is another corpus's")
         index = BM25Index.from_arrays(
-            terms.split("\n") if terms else [],
+            objects.terms,
             {name: arrays[name] for name in ARRAY_NAMES},
             meta["average_length"],
             meta["k1"],
             meta["b"],
         )
-        files = tuple(
-            FileEntry(relpath, digest, tuple(Problem(ProblemKind(k), d, p) for k, d, p in found), n)
-            for relpath, digest, found, n in _rows(arrays.pop("files"))
+        return CorpusSnapshot(
+            objects.key, objects.files, objects.records, objects.aliases, index, arrays, path
         )
-        records = tuple(ArticleRecord.from_json(row) for row in _rows(arrays.pop("articles")))
-        aliases = {acronym: tuple(phrase) for acronym, phrase in meta["aliases"].items()}
-        return CorpusSnapshot(header["key"], files, records, aliases, index, arrays, path)
     except SnapshotDamaged:
         raise
     except (ValueError, KeyError, TypeError, IndexError, struct.error) as error:
         raise SnapshotDamaged(f"it is not readable ({type(error).__name__}: {error})") from None
     finally:
         view.release()
+
+
+def _objects(
+    key: str, meta: dict[str, Any], terms: np.ndarray, files: np.ndarray, articles: np.ndarray
+) -> SnapshotObjects:
+    """A snapshot file's Python objects, from its header's key and its text sections."""
+    text = terms.tobytes().decode("utf-8", "surrogatepass")
+    return SnapshotObjects(
+        key=key,
+        files=tuple(
+            FileEntry(relpath, digest, tuple(Problem(ProblemKind(k), d, p) for k, d, p in found), n)
+            for relpath, digest, found, n in _rows(files)
+        ),
+        records=tuple(ArticleRecord.from_json(row) for row in _rows(articles)),
+        aliases={acronym: tuple(phrase) for acronym, phrase in meta["aliases"].items()},
+        terms=text.split("\n") if text else [],
+    )
 
 
 class SnapshotArticles(Sequence[Article]):
