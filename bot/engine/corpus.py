@@ -139,15 +139,19 @@ class ArticleCache:
             del self.vectors[key]
 
 
-@dataclass
+@dataclass(slots=True)
 class _File:
     """A file of the folder as it was read: its content digest (None when it could not be
-    read) and the warnings reading it gave."""
+    read) and the warnings reading it gave.
+
+    One object a file (slots, and a tuple of warnings that is the shared empty one for nearly
+    every file): a reload holds tens of thousands of them, walked by every full garbage
+    collection while it runs beside the answers."""
 
     relpath: str
     path: str
     digest: str | None
-    warnings: list[LoadWarning]
+    warnings: tuple[LoadWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def load_corpus(
     warnings: list[LoadWarning] = []
     listed, glossary_text = _list_files(resolved, warnings)
     files, snapshot, report = _indexed(resolved, listed, glossary_text, cache, progress)
-    problems = {(entry.relpath, entry.digest): entry.problems for entry in snapshot.files}
+    problems = {(e.relpath, e.digest): e.problems for e in snapshot.files if e.problems}
     for found in files:
         warnings.extend(found.warnings)
         if found.digest is not None:
@@ -217,7 +221,8 @@ def _read_files(
     for done, (relpath, path) in enumerate(paced(listed), start=1):
         read_warnings: list[LoadWarning] = []
         raw = _read(path, relpath, read_warnings)
-        found = _File(relpath, path, None if raw is None else _digest(raw), read_warnings)
+        digest = None if raw is None else _digest(raw)
+        found = _File(relpath, path, digest, tuple(read_warnings))
         files.append(found)
         if building is not None and raw is not None and found.digest is not None:
             building.add(*_parsed(relpath, raw, found.digest))
