@@ -54,8 +54,11 @@ ALIGNMENT = 64
 # interpreter back often.
 RUN_ARTICLES = 256
 # How many articles made from a snapshot are kept once made (about 10 KB each): those of a
-# question's candidates, asked about again and again while it is answered.
-ARTICLES_KEPT = 1024
+# question's candidates, asked about again and again while it is answered (on eight copies of
+# the BBC News corpus a question makes 80 to 190). No more: each is a few dozen objects (its
+# paragraphs and sentences) that every full garbage collection walks while the event loop
+# waits, and a cache four times as large saved only a tenth of the articles made.
+ARTICLES_KEPT = 256
 # The files whose content decides what a snapshot holds: a change to any of them (a splitting
 # rule, a stemming fix, another index layout) makes every snapshot kept another version's.
 CODE_FILES = (
