@@ -24,8 +24,10 @@ K1 = 1.5
 B = 0.75
 # Documents per chunk when the index is built from a plain list of documents.
 CHUNK_DOCUMENTS = 2048
-# Terms per chunk when first occurrences are looked for: about a millisecond each.
+# Terms per chunk when first occurrences are looked for, and documents per chunk when each
+# term's document is: about a millisecond each.
 CHUNK_TERMS = 1 << 18
+CHUNK_OWNERS = 1 << 14
 # The arrays an index is made of, as `arrays()` hands them out and `from_arrays` takes them back.
 ARRAY_NAMES = (
     "document_terms",
@@ -196,7 +198,7 @@ class BM25Index:
         # built while the serving index is still in memory.
         keys = term_ids.astype(np.int64)
         keys *= max(count, 1)
-        keys += np.repeat(np.arange(count, dtype=np.int32), lengths)
+        keys += _owners(lengths)
         keys.sort()
         boundary = np.empty(len(keys), dtype=bool)
         boundary[:1] = True
@@ -293,6 +295,20 @@ class BM25Index:
             documents, scores = documents[keep], scores[keep]
         order = np.lexsort((documents, -scores))
         return [(int(documents[i]), float(scores[i])) for i in order]
+
+
+def _owners(lengths: np.ndarray) -> np.ndarray:
+    """Which document each term belongs to, for documents of `lengths` terms end to end: made
+    a chunk of documents at a time, as a repeat by an array of counts keeps the interpreter
+    for the whole of its one call."""
+    parts = [
+        np.repeat(
+            np.arange(start, min(start + CHUNK_OWNERS, len(lengths)), dtype=np.int32),
+            lengths[start : start + CHUNK_OWNERS],
+        )
+        for start in paced(range(0, len(lengths), CHUNK_OWNERS))
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
 
 
 def _first_occurrences(term_ids: np.ndarray, size: int) -> np.ndarray:
