@@ -205,13 +205,16 @@ class BM25Index:
         np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
         starts = np.flatnonzero(boundary)
         del boundary
-        frequencies = np.diff(np.append(starts, total)).astype(np.float64)
+        # Each posting's term frequency, straight into the array of floats the weights need.
+        frequencies = np.empty(len(starts), dtype=np.float64)
+        np.subtract(starts[1:], starts[:-1], out=frequencies[:-1])
+        frequencies[-1:] = total - starts[-1:]
         pairs = keys[starts]
         del keys, starts
-        posting_terms, documents_wide = np.divmod(pairs, max(count, 1))
+        documents = (pairs % max(count, 1)).astype(np.int32)
+        pairs //= max(count, 1)
+        posting_terms = pairs  # the keys' term part, in place
         del pairs
-        documents = documents_wide.astype(np.int32)
-        del documents_wide
         self.posting_documents = _frozen(documents)
         self.offsets = _frozen(np.searchsorted(posting_terms, np.arange(len(vocabulary) + 1)))
         document_frequencies = np.diff(self.offsets)
