@@ -768,6 +768,7 @@ def read_snapshot(
                 raise SnapshotDamaged(f"it ends inside its {name} (truncated)")
             if zlib.crc32(view[begin : begin + length]) != checksum:
                 raise SnapshotDamaged(f"its {name} checksum is wrong")
+            _let_go(mapped, begin, length)
             kind = np.dtype(dtype)
             if kind.hasobject or length != kind.itemsize * int(np.prod(shape)):
                 raise SnapshotDamaged(f"its {name} has the wrong size")
@@ -795,6 +796,18 @@ def read_snapshot(
         raise SnapshotDamaged(f"it is not readable ({type(error).__name__}: {error})") from None
     finally:
         view.release()
+
+
+def _let_go(mapped: mmap.mmap, begin: int, length: int) -> None:
+    """Drop this process's hold on the pages of a section just checked: they stay in the page
+    cache, shared, and come back when used. Checked, every page of the file would otherwise
+    count in this process's memory, beside those of the snapshot still serving while a reload
+    reads the next one."""
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    first = -(-begin // mmap.PAGESIZE) * mmap.PAGESIZE  # whole pages of this section only
+    end = (begin + length) // mmap.PAGESIZE * mmap.PAGESIZE
+    if advice is not None and end > first:
+        mapped.madvise(advice, first, end - first)
 
 
 def _objects(
