@@ -141,6 +141,23 @@ def test_building_from_flat_chunks_gives_the_same_index() -> None:
     assert [flat.terms_by_id[i] for i in flat.document_term_ids(3)] == documents[3]
 
 
+def test_building_from_term_numbers_gives_the_same_index() -> None:
+    documents = generated_documents(count=500)
+    # Numbered in an order of their own, with a name no document has.
+    names = [*sorted({t for d in documents for t in d}, reverse=True), "nowhere"]
+    numbers = {name: n for n, name in enumerate(names)}
+    flat = np.array([numbers[t] for d in documents for t in d], dtype=np.int32)
+    lengths = np.array([len(d) for d in documents])
+    numbered, ids = BM25Index.from_term_ids(flat, lengths, names)
+    plain = BM25Index(documents)
+    assert numbered.terms_by_id == plain.terms_by_id
+    assert numbered.vocabulary == plain.vocabulary
+    assert numbered.average_length == plain.average_length
+    for name, array in plain.arrays().items():
+        assert np.array_equal(getattr(numbered, name), array), name
+    assert [plain.vocabulary.get(name, -1) for name in names] == ids.tolist()
+
+
 def test_lengths_that_do_not_add_up_are_refused() -> None:
     with pytest.raises(ValueError, match="lengths"):
         BM25Index.from_chunks([(["a", "b", "c"], [1, 1])])

@@ -147,6 +147,38 @@ def test_a_changed_file_re_indexes_only_itself(corpus: Path, data: Path) -> None
     assert len(snapshots(data)) == 2  # the one in use and the one before it
 
 
+def test_a_snapshot_made_from_another_is_the_one_a_cold_start_makes(
+    corpus: Path, data: Path, tmp_path: Path
+) -> None:
+    (corpus / "vaccine.txt").write_text(
+        "Vaccine drive\n\nThe WHO praised the vaccine drive.\n\nThe HTA ran extra buses.\n",
+        encoding="utf-8",
+    )
+    start(corpus, data)
+    # An acronym defined in a new file expands in kept articles, and so does one the glossary
+    # defines; a file goes, another changes.
+    (corpus / "agency.txt").write_text(
+        "Agency profile\n\nThe World Health Organization (WHO) was founded in 1948.\n",
+        encoding="utf-8",
+    )
+    (corpus / "glossary.txt").write_text("HTA = Harbor Transit Authority\n", encoding="utf-8")
+    (corpus / SPACE_ARTICLE.name).unlink()
+    with (corpus / TECH_ARTICLE.name).open("a", encoding="utf-8") as file:
+        file.write("\nThe WHO said nothing more.\n")
+    warm = start(corpus, data)
+    assert warm.index_report is not None
+    assert (warm.index_report.state, warm.index_report.parsed) == (SnapshotState.STALE, 2)
+    cold = start(corpus, tmp_path / "elsewhere")
+    assert state_of(cold) is SnapshotState.BUILT
+    made, built = warm.library.snapshot.source, cold.library.snapshot.source
+    assert made is not None and built is not None
+    assert made.read_bytes() == built.read_bytes()
+    texts = [item.sentence.text for item in warm.library.sentences]
+    praised = texts.index("The WHO praised the vaccine drive.")
+    assert "health" in warm.library.terms[praised]
+    assert "harbor" in warm.library.terms[praised + 1]
+
+
 def test_a_changed_glossary_expands_acronyms_without_parsing_a_file(
     corpus: Path, data: Path
 ) -> None:
@@ -279,6 +311,26 @@ def test_a_reload_re_indexes_only_the_changed_file_and_keeps_the_result(
     assert report.added == ("copy",)
     assert reloaded.index_report is not None and reloaded.index_report.parsed == 1
     assert state_of(start(corpus, data)) is SnapshotState.FRESH  # the next start reads it back
+
+
+def test_a_reload_kept_on_disk_keeps_the_unchanged_articles_as_they_were(
+    corpus: Path, data: Path
+) -> None:
+    # Read back from the file it wrote, a reload maps the arrays and keeps the objects it has:
+    # made again, they would be more for the garbage collector to walk while the bot answers.
+    engine = start(corpus, data)
+    with (corpus / TECH_ARTICLE.name).open("a", encoding="utf-8") as file:
+        file.write("\nThe company said nothing more.\n")
+    reloaded, report = engine.reloaded()
+    assert report.changed == (TECH_ARTICLE.stem,)
+    assert reloaded.library.snapshot.source is not None  # mapped from its file
+    before = {record.path: record for record in engine.library.records}
+    for record in reloaded.library.records:
+        if record.path == TECH_ARTICLE.name:
+            assert record is not before[record.path]
+        else:
+            assert record is before[record.path]
+    assert read_snapshot(reloaded.library.snapshot.source).records == reloaded.library.records
 
 
 def test_a_file_left_half_written_by_a_stopped_process_is_cleaned_up(

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,21 +133,45 @@ class ArticleCache:
             vector_store=VectorStore(data_dir / VECTORS_FOLDER),
         )
 
-    def keep_only(self, keys: set[tuple[str, str]]) -> None:
-        """Forget the vectors of files that are gone, so the cache never outgrows the corpus."""
-        for key in [key for key in self.vectors if key not in keys]:
+    def keep_only(self, digests: Mapping[str, str]) -> None:
+        """Forget the vectors of files that are gone (`digests`: each file's content digest by
+        its path), so the cache never outgrows the corpus."""
+        for key in [key for key in self.vectors if digests.get(key[0]) != key[1]]:
             del self.vectors[key]
 
 
-@dataclass
-class _File:
-    """A file of the folder as it was read: its content digest (None when it could not be
-    read) and the warnings reading it gave."""
+class _Files:
+    """The files of the folder as they were read, in order: each one's path in the folder, its
+    path on disk, its content digest (None when it could not be read) and the warnings reading
+    it gave.
 
-    relpath: str
-    path: str
-    digest: str | None
-    warnings: list[LoadWarning]
+    A list for each of these rather than an object for each file: a reload holds tens of
+    thousands of files while it runs beside the answers, and every full garbage collection
+    walks each object (holding the interpreter lock), where a list of strings costs it next to
+    nothing."""
+
+    def __init__(self, listed: list[tuple[str, str]]) -> None:
+        self.relpaths = [relpath for relpath, _ in listed]
+        self.paths = [path for _, path in listed]
+        self.digests: list[str | None] = [None] * len(listed)
+        self.warnings: dict[int, list[LoadWarning]] = {}  # by file number, for those with any
+
+    def __len__(self) -> int:
+        return len(self.relpaths)
+
+    def read(self, number: int) -> bytes | None:
+        """File `number`'s bytes, its digest noted (None, and a warning, if it cannot be read)."""
+        found: list[LoadWarning] = []
+        raw = _read(self.paths[number], self.relpaths[number], found)
+        if found:
+            self.warnings.setdefault(number, []).extend(found)
+        self.digests[number] = None if raw is None else _digest(raw)
+        return raw
+
+    def readable(self) -> Iterator[tuple[str, str]]:
+        """The path and content digest of every file that could be read, in order."""
+        pairs = zip(self.relpaths, self.digests, strict=True)
+        return ((relpath, digest) for relpath, digest in pairs if digest is not None)
 
 
 @dataclass(frozen=True)
@@ -180,16 +204,15 @@ def load_corpus(
     warnings: list[LoadWarning] = []
     listed, glossary_text = _list_files(resolved, warnings)
     files, snapshot, report = _indexed(resolved, listed, glossary_text, cache, progress)
-    problems = {(entry.relpath, entry.digest): entry.problems for entry in snapshot.files}
-    for found in files:
-        warnings.extend(found.warnings)
-        if found.digest is not None:
-            found_problems = problems.get((found.relpath, found.digest), ())
-            warnings.extend(LoadWarning(found.relpath, p) for p in found_problems)
+    problems = {(e.relpath, e.digest): e.problems for e in snapshot.files if e.problems}
+    for number, (relpath, digest) in enumerate(zip(files.relpaths, files.digests, strict=True)):
+        warnings.extend(files.warnings.get(number, ()))
+        if digest is not None:
+            warnings.extend(LoadWarning(relpath, p) for p in problems.get((relpath, digest), ()))
     if not snapshot.records:
         raise CorpusError(ProblemKind.NOTHING_USABLE, str(root), tuple(warnings))
     cache.snapshot = snapshot
-    cache.keep_only({(f.relpath, f.digest) for f in files if f.digest is not None})
+    cache.keep_only(dict(files.readable()))
     articles = SnapshotArticles(snapshot)
     return Corpus(root, articles, tuple(warnings), glossary_text, cache, snapshot, report)
 
@@ -208,21 +231,19 @@ def _read_files(
     glossary_text: str,
     one_pass: bool,
     progress: Callable[[int, int], None] | None,
-) -> tuple[list[_File], CorpusSnapshot | None]:
+) -> tuple[_Files, CorpusSnapshot | None]:
     """Read and digest every file; in `one_pass`, parse each as it is read, and make the
     snapshot of them all."""
-    files = []
+    files = _Files(listed)
     building = SnapshotBuilder() if one_pass else None
     # Paced: a reload reads here in a worker thread while the bot answers.
-    for done, (relpath, path) in enumerate(paced(listed), start=1):
-        read_warnings: list[LoadWarning] = []
-        raw = _read(path, relpath, read_warnings)
-        found = _File(relpath, path, None if raw is None else _digest(raw), read_warnings)
-        files.append(found)
-        if building is not None and raw is not None and found.digest is not None:
-            building.add(*_parsed(relpath, raw, found.digest))
+    for number in paced(range(len(files))):
+        raw = files.read(number)
+        digest = files.digests[number]
+        if building is not None and raw is not None and digest is not None:
+            building.add(*_parsed(files.relpaths[number], raw, digest))
         if progress is not None:
-            progress(done, len(listed))
+            progress(number + 1, len(files))
     return files, None if building is None else building.build(glossary_text)
 
 
@@ -232,7 +253,7 @@ def _indexed(
     glossary_text: str,
     cache: ArticleCache,
     progress: Callable[[int, int], None] | None,
-) -> tuple[list[_File], CorpusSnapshot, SnapshotReport]:
+) -> tuple[_Files, CorpusSnapshot, SnapshotReport]:
     """Read the files and find their snapshot: the last load's, or one kept under their key,
     when either is of exactly these files (FRESH); else make one, from the newest snapshot
     kept of the folder and the files it lacks, and keep it. The files as read, the snapshot,
@@ -243,8 +264,8 @@ def _indexed(
     # load always did; otherwise they are only digested here, and parsed below if need be.
     one_pass = previous.snapshot is None
     files, made = _read_files(listed, glossary_text, one_pass, progress)
-    key = corpus_key(((f.relpath, f.digest) for f in files if f.digest), glossary_text)
-    count = sum(1 for f in files if f.digest is not None)
+    key = corpus_key(files.readable(), glossary_text)
+    count = sum(1 for digest in files.digests if digest is not None)
     stored = store is not None
     if previous.snapshot is not None and previous.snapshot.key == key:
         kept = str(previous.snapshot.source or "")
@@ -270,12 +291,14 @@ def _indexed(
             not_kept = str(error)
             log.warning("the index of %s cannot be kept in %s: %s", root, store.folder, error)
         else:
-            # Mapped back, its pages the file's: the copy made in memory goes first (this is
-            # its only reference), so the two are never in memory together.
-            made_key = made.key
+            # Mapped back, its arrays' pages the file's: the arrays made in memory go first
+            # (this is their only reference), so the two are never in memory together. Its
+            # Python objects stay as they are: read back, they would be made again, a few for
+            # each article, for the garbage collector to walk while the bot answers.
+            objects = made.objects()
             del made
             try:
-                made = store.read(path, made_key)
+                made = store.read(path, objects)
                 kept = str(path)
             except (OSError, SnapshotDamaged) as error:
                 # Gone or damaged already (a failing disk, or another process): made again,
@@ -298,7 +321,7 @@ def _digest(raw: bytes) -> str:
 
 
 def _made_from(
-    previous: CorpusSnapshot | None, files: list[_File], glossary_text: str
+    previous: CorpusSnapshot | None, files: _Files, glossary_text: str
 ) -> tuple[CorpusSnapshot, int]:
     """A snapshot of the readable files, each file's article taken from `previous` when it has
     the same path and content there, else read again, parsed and tokenized; and how many were
@@ -306,20 +329,22 @@ def _made_from(
     building = SnapshotBuilder()
     parsed = 0
     # Paced: a reload parses here in a worker thread while the bot answers.
-    for found in paced(files):
-        if found.digest is None:
+    for number in paced(range(len(files))):
+        relpath, digest = files.relpaths[number], files.digests[number]
+        if digest is None:
             continue
-        reused = previous.reusable(found.relpath, found.digest) if previous else None
-        if reused is None:
-            # Read again, not kept from the first read: a start from a snapshot parses
-            # nothing, and a large corpus's text need not sit in memory meanwhile.
-            raw = _read(found.path, found.relpath, found.warnings)
-            found.digest = None if raw is None else _digest(raw)
-            if raw is None or found.digest is None:
-                continue
-            reused = _parsed(found.relpath, raw, found.digest)
-            parsed += 1
-        building.add(*reused)
+        kept = previous.reusable(relpath, digest) if previous is not None else None
+        if previous is not None and kept is not None:
+            building.take(previous, kept)
+            continue
+        # Read again, not kept from the first read: a start from a snapshot parses nothing,
+        # and a large corpus's text need not sit in memory meanwhile.
+        raw = files.read(number)
+        digest = files.digests[number]
+        if raw is None or digest is None:
+            continue
+        building.add(*_parsed(relpath, raw, digest))
+        parsed += 1
     return building.build(glossary_text), parsed
 
 

@@ -24,6 +24,10 @@ K1 = 1.5
 B = 0.75
 # Documents per chunk when the index is built from a plain list of documents.
 CHUNK_DOCUMENTS = 2048
+# Terms per chunk when first occurrences are looked for, and documents per chunk when each
+# term's document is: about a millisecond each.
+CHUNK_TERMS = 1 << 18
+CHUNK_OWNERS = 1 << 14
 # The arrays an index is made of, as `arrays()` hands them out and `from_arrays` takes them back.
 ARRAY_NAMES = (
     "document_terms",
@@ -110,18 +114,43 @@ class BM25Index:
         """The index's arrays by name: what `from_arrays` makes it again from."""
         return {name: getattr(self, name) for name in ARRAY_NAMES}
 
+    @classmethod
+    def from_term_ids(
+        cls,
+        term_ids: np.ndarray,
+        lengths: np.ndarray,
+        names: Sequence[str],
+        k1: float = K1,
+        b: float = B,
+    ) -> tuple[BM25Index, np.ndarray]:
+        """Build from every document's terms as numbers into `names` (numbered in any order),
+        end to end, and each document's length: the same index as from the names themselves,
+        its ids in order of first occurrence. Also each number's index id (-1 for a name no
+        document has).
+
+        Numbers rather than strings: a snapshot made from another keeps its millions of terms
+        in arrays, never in a Python list the garbage collector would walk (holding the
+        interpreter lock) on every full collection while the bot answers.
+        """
+        first = _first_occurrences(term_ids, len(names))
+        present = np.flatnonzero(first < len(term_ids))
+        order = present[np.argsort(first[present], kind="stable")]
+        ids = np.full(len(names), -1, dtype=np.int32)
+        ids[order] = np.arange(len(order), dtype=np.int32)
+        terms = [names[number] for number in order.tolist()]
+        index = cls.__new__(cls)
+        vocabulary = dict(zip(terms, range(len(terms)), strict=True))
+        if len(vocabulary) != len(terms):
+            raise ValueError("the names of the term numbers are not all different")
+        index._index(ids[term_ids], np.asarray(lengths, dtype=np.int64), vocabulary, k1, b)
+        return index, ids
+
     def _build(
         self, chunks: Iterable[tuple[Sequence[str], Sequence[int]]], k1: float, b: float
     ) -> None:
-        if k1 < 0 or not 0 <= b <= 1:
-            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
-        self.k1 = k1
-        self.b = b
         vocabulary: dict[str, int] = {}
         id_parts: list[np.ndarray] = []
         length_parts: list[np.ndarray] = []
-        document_parts: list[np.ndarray] = []
-        count = 0
         for terms, run_lengths in paced(chunks):
             # Ids in order of first occurrence, as a plain loop would give them; the lookups
             # run in C, one call per chunk.
@@ -131,21 +160,33 @@ class BM25Index:
             id_parts.append(
                 np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int32, count=len(terms))
             )
-            run = np.asarray(run_lengths, dtype=np.int64)
-            length_parts.append(run)
-            # Which document each term belongs to, made per chunk so no single call is long.
-            owners = np.arange(count, count + len(run), dtype=np.int32)
-            document_parts.append(np.repeat(owners, run))
-            count += len(run)
-        self.vocabulary = vocabulary
-        self.terms_by_id: list[str] = list(vocabulary)
+            length_parts.append(np.asarray(run_lengths, dtype=np.int64))
         term_ids = np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int32)
         lengths = np.concatenate(length_parts) if length_parts else np.empty(0, dtype=np.int64)
+        self._index(term_ids, lengths, vocabulary, k1, b)
+
+    def _index(
+        self,
+        term_ids: np.ndarray,
+        lengths: np.ndarray,
+        vocabulary: dict[str, int],
+        k1: float,
+        b: float,
+    ) -> None:
+        """The index of documents given as their term ids (`vocabulary`'s), end to end, and
+        their lengths."""
+        if k1 < 0 or not 0 <= b <= 1:
+            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        self.k1 = k1
+        self.b = b
         if int(lengths.sum()) != len(term_ids):
             raise ValueError("document lengths do not add up to the number of terms given")
+        self.vocabulary = vocabulary
+        self.terms_by_id: list[str] = list(vocabulary)
+        count = len(lengths)
         self.document_count = count
         # Each document's terms in order, for whoever needs a sentence's terms back.
-        self.document_terms = _frozen(term_ids)
+        self.document_terms = _frozen(term_ids.astype(np.int32, copy=False))
         self.document_offsets = _frozen(np.concatenate(([0], np.cumsum(lengths))))
         self.lengths = _frozen(lengths.astype(np.float64))
         total = len(term_ids)
@@ -157,21 +198,23 @@ class BM25Index:
         # built while the serving index is still in memory.
         keys = term_ids.astype(np.int64)
         keys *= max(count, 1)
-        keys += np.concatenate(document_parts) if document_parts else 0
-        del document_parts
+        keys += _owners(lengths)
         keys.sort()
         boundary = np.empty(len(keys), dtype=bool)
         boundary[:1] = True
         np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
         starts = np.flatnonzero(boundary)
         del boundary
-        frequencies = np.diff(np.append(starts, total)).astype(np.float64)
+        # Each posting's term frequency, straight into the array of floats the weights need.
+        frequencies = np.empty(len(starts), dtype=np.float64)
+        np.subtract(starts[1:], starts[:-1], out=frequencies[:-1])
+        frequencies[-1:] = total - starts[-1:]
         pairs = keys[starts]
         del keys, starts
-        posting_terms, documents_wide = np.divmod(pairs, max(count, 1))
+        documents = (pairs % max(count, 1)).astype(np.int32)
+        pairs //= max(count, 1)
+        posting_terms = pairs  # the keys' term part, in place
         del pairs
-        documents = documents_wide.astype(np.int32)
-        del documents_wide
         self.posting_documents = _frozen(documents)
         self.offsets = _frozen(np.searchsorted(posting_terms, np.arange(len(vocabulary) + 1)))
         document_frequencies = np.diff(self.offsets)
@@ -255,6 +298,30 @@ class BM25Index:
             documents, scores = documents[keep], scores[keep]
         order = np.lexsort((documents, -scores))
         return [(int(documents[i]), float(scores[i])) for i in order]
+
+
+def _owners(lengths: np.ndarray) -> np.ndarray:
+    """Which document each term belongs to, for documents of `lengths` terms end to end: made
+    a chunk of documents at a time, as a repeat by an array of counts keeps the interpreter
+    for the whole of its one call."""
+    parts = [
+        np.repeat(
+            np.arange(start, min(start + CHUNK_OWNERS, len(lengths)), dtype=np.int32),
+            lengths[start : start + CHUNK_OWNERS],
+        )
+        for start in paced(range(0, len(lengths), CHUNK_OWNERS))
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+
+
+def _first_occurrences(term_ids: np.ndarray, size: int) -> np.ndarray:
+    """Where each number below `size` first occurs in `term_ids` (len(term_ids) if never),
+    worked out a chunk at a time so no single call keeps the interpreter long."""
+    first = np.full(size, len(term_ids), dtype=np.int64)
+    for start in paced(range(0, len(term_ids), CHUNK_TERMS)):
+        chunk = term_ids[start : start + CHUNK_TERMS]
+        np.minimum.at(first, chunk, np.arange(start, start + len(chunk), dtype=np.int64))
+    return first
 
 
 def _chunks_of(documents: Sequence[Sequence[str]]) -> Iterator[tuple[list[str], list[int]]]:

@@ -49,12 +49,16 @@ from bot.engine.vector_store import sentences_digest
 SNAPSHOT_FORMAT = 1
 MAGIC = b"articlebot index snapshot\n"
 ALIGNMENT = 64
-# Articles per chunk handed to the index: each chunk is one short C call there, so a reload in
-# a worker thread gives the event loop the interpreter back often.
-CHUNK_ARTICLES = 16
+# Articles taken from another snapshot are copied this many at a time, at most: each array's
+# copy is then one short C call, so a reload in a worker thread gives the event loop the
+# interpreter back often.
+RUN_ARTICLES = 256
 # How many articles made from a snapshot are kept once made (about 10 KB each): those of a
-# question's candidates, asked about again and again while it is answered.
-ARTICLES_KEPT = 1024
+# question's candidates, asked about again and again while it is answered (on eight copies of
+# the BBC News corpus a question makes 80 to 190). No more: each is a few dozen objects (its
+# paragraphs and sentences) that every full garbage collection walks while the event loop
+# waits, and a cache four times as large saved only a tenth of the articles made.
+ARTICLES_KEPT = 256
 # The files whose content decides what a snapshot holds: a change to any of them (a splitting
 # rule, a stemming fix, another index layout) makes every snapshot kept another version's.
 CODE_FILES = (
@@ -287,7 +291,13 @@ class FileEntry:
 class SnapshotBuilder:
     """Makes a snapshot in memory from files added one at a time, in order: each article's text,
     offsets and terms go straight into flat buffers, so a large corpus's parsed articles never
-    all sit in memory at once."""
+    all sit in memory at once.
+
+    Terms are kept as numbers (into `_vocabulary`), not strings: a corpus has millions of them,
+    and a list of millions of strings is walked by every full garbage collection, which holds
+    the interpreter lock while a reload runs beside the answers. An article taken from another
+    snapshot is copied from its arrays, never turned back into Python objects.
+    """
 
     def __init__(self) -> None:
         self._entries: list[FileEntry] = []
@@ -298,16 +308,23 @@ class SnapshotBuilder:
         self._starts = array("i")
         self._ends = array("i")
         self._paragraphs = array("i")
-        self._terms: list[str] = []  # every sentence's base terms, end to end
+        self._vocabulary: dict[str, int] = {}  # every base term met, numbered as first met
+        self._terms = array("i")  # every sentence's base terms as those numbers, end to end
         self._lengths = array("i")  # how many each sentence has
-        self._term_bounds = array("q", [0])  # where each article's start in `_terms`
+        # Per snapshot taken from (by id, with the snapshot, so the id stays its own): each of
+        # its index terms' number here.
+        self._numbers: dict[int, tuple[CorpusSnapshot, np.ndarray]] = {}
+        # Articles taken from a snapshot, one after another, not yet copied: (snapshot, first,
+        # end); copied together, in one short call per array.
+        self._run: tuple[CorpusSnapshot, int, int] | None = None
 
     def add(self, entry: FileEntry, parts: ArticleParts | None) -> None:
-        """The next file: what parsing it said, and the article it gave, if any."""
+        """The next file, parsed now: what parsing it said, and the article it gave, if any."""
+        self._copy_run()
         if parts is None:
-            self._entries.append(dataclasses.replace(entry, article=-1))
+            self._entries.append(_numbered(entry, -1))
             return
-        self._entries.append(dataclasses.replace(entry, article=len(self._records)))
+        self._entries.append(_numbered(entry, len(self._records)))
         self._records.append(parts.record)
         self._text += parts.text
         self._text_bounds.append(len(self._text))
@@ -315,22 +332,83 @@ class SnapshotBuilder:
         self._ends.extend(parts.ends)
         self._paragraphs.extend(parts.paragraphs)
         self._sentence_bounds.append(len(self._starts))
-        self._terms.extend(parts.terms)
+        _number_new(self._vocabulary, parts.terms)
+        self._terms.extend(map(self._vocabulary.__getitem__, parts.terms))
         self._lengths.extend(parts.lengths)
-        self._term_bounds.append(len(self._terms))
+
+    def take(self, snapshot: CorpusSnapshot, entry: FileEntry) -> None:
+        """The next file, as `snapshot` has it (`entry` is its own, from `reusable`): its
+        article, if any, is taken over as it is."""
+        if entry.article < 0:
+            self._entries.append(entry)
+            return
+        self._entries.append(_numbered(entry, len(self._records)))
+        self._records.append(snapshot.records[entry.article])
+        run = self._run
+        if (
+            run is not None
+            and run[0] is snapshot
+            and run[2] == entry.article
+            and run[2] - run[1] < RUN_ARTICLES
+        ):
+            self._run = (snapshot, run[1], run[2] + 1)
+            return
+        self._copy_run()
+        self._run = (snapshot, entry.article, entry.article + 1)
+
+    def _copy_run(self) -> None:
+        """Copy the articles taken from a snapshot and not yet copied."""
+        if self._run is None:
+            return
+        snapshot, first, end = self._run
+        self._run = None
+        arrays = snapshot._arrays
+        text_bounds = snapshot._text_bounds
+        text_shift = len(self._text) - text_bounds[first]
+        self._text += arrays["text"][text_bounds[first] : text_bounds[end]].data
+        _extend(self._text_bounds, np.asarray(text_bounds[first + 1 : end + 1]) + text_shift)
+        sentences = snapshot._sentence_bounds
+        low, high = sentences[first], sentences[end]
+        sentence_shift = len(self._starts) - low
+        sentence_bounds = snapshot.sentence_bounds[first + 1 : end + 1]
+        _extend(self._sentence_bounds, sentence_bounds + sentence_shift)
+        _extend(self._starts, arrays["starts"][low:high])
+        _extend(self._ends, arrays["ends"][low:high])
+        _extend(self._paragraphs, arrays["paragraphs"][low:high])
+        bounds = arrays["base_bounds"][low : high + 1]
+        terms = arrays["base_terms"][int(bounds[0]) : int(bounds[-1])]
+        _extend(self._terms, self._numbers_of(snapshot)[terms])
+        _extend(self._lengths, np.diff(bounds))
+
+    def _numbers_of(self, snapshot: CorpusSnapshot) -> np.ndarray:
+        """Each of the snapshot's index terms' number here (numbering those new here)."""
+        known = self._numbers.get(id(snapshot))
+        if known is not None:
+            return known[1]
+        names = snapshot.index.terms_by_id
+        _number_new(self._vocabulary, names)
+        numbers = np.fromiter(
+            map(self._vocabulary.__getitem__, names), dtype=np.intc, count=len(names)
+        )
+        self._numbers[id(snapshot)] = (snapshot, numbers)
+        return numbers
 
     def build(self, glossary_text: str) -> CorpusSnapshot:
         """The snapshot of the files added, with the aliases of `glossary_text` (a moderator's
         glossary.txt) beside the shipped ones and those the articles define."""
+        self._copy_run()
+        self._numbers.clear()
         aliases, _ = parse_glossary(default_glossary())  # a test keeps the shipped one clean
         for record in self._records:
             aliases.update(record.aliases)
         moderator_aliases, _ = parse_glossary(glossary_text)  # its problems: Library's warnings
         aliases.update(moderator_aliases)
-        expanded: list[tuple[int, list[str]]] = []
-        index = BM25Index.from_chunks(self._expanded(Tokenizer(aliases), expanded))
-        self._terms = []  # the index has them now
+        base = np.array(self._terms, dtype=np.int32)
         lengths = np.array(self._lengths, dtype=np.int64)
+        self._terms = array("i")  # copied: let go of the buffer
+        terms, term_lengths = self._expanded(Tokenizer(aliases), base, lengths)
+        index, ids = BM25Index.from_term_ids(terms, term_lengths, list(self._vocabulary))
+        del terms
         arrays: dict[str, np.ndarray] = {
             "text": np.frombuffer(self._text, dtype=np.uint8),  # no copy: it is complete
             "text_bounds": np.array(self._text_bounds, dtype=np.int64),
@@ -338,7 +416,8 @@ class SnapshotBuilder:
             "starts": np.array(self._starts, dtype=np.int32),
             "ends": np.array(self._ends, dtype=np.int32),
             "paragraphs": np.array(self._paragraphs, dtype=np.int32),
-            "base_terms": self._base_terms(index, expanded),
+            # Every base term is an index term: expansion only adds.
+            "base_terms": ids[base],
             "base_bounds": np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(lengths))),
             **index.arrays(),
         }
@@ -347,46 +426,64 @@ class SnapshotBuilder:
         return CorpusSnapshot(key, entries, tuple(self._records), aliases, index, arrays)
 
     def _expanded(
-        self, tokenizer: Tokenizer, expanded: list[tuple[int, list[str]]]
-    ) -> Iterator[tuple[list[str], Sequence[int]]]:
-        """Every sentence's index terms (aliases expanded), in chunks of CHUNK_ARTICLES
-        articles; each sentence an alias expanded is noted in `expanded`, with its base terms."""
-        keys = tokenizer.aliases.keys()
-        terms, lengths = self._terms, self._lengths
-        sentences, term_bounds = self._sentence_bounds, self._term_bounds
-        articles = len(self._records)
-        for start in range(0, articles, CHUNK_ARTICLES):
-            end = min(start + CHUNK_ARTICLES, articles)
-            chunk = terms[term_bounds[start] : term_bounds[end]]
-            if keys.isdisjoint(chunk):  # no acronym to expand: take it whole
-                yield chunk, lengths[sentences[start] : sentences[end]]
-                continue
-            out: list[str] = []
-            out_lengths: list[int] = []
-            at = term_bounds[start]
-            for sentence in range(sentences[start], sentences[end]):
-                found = terms[at : at + lengths[sentence]]
-                at += lengths[sentence]
-                if not keys.isdisjoint(found):
-                    expanded.append((sentence, found))
-                    found = tokenizer.expand(found)
-                out.extend(found)
-                out_lengths.append(len(found))
-            yield out, out_lengths
+        self, tokenizer: Tokenizer, base: np.ndarray, lengths: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every sentence's index terms (`tokenizer.expand` of its base terms: each acronym
+        the aliases know followed by its phrase's terms), as numbers end to end, and how many
+        each sentence has."""
+        vocabulary = self._vocabulary
+        phrases = {
+            vocabulary[acronym]: phrase
+            for acronym, phrase in tokenizer.aliases.items()
+            if phrase and acronym in vocabulary
+        }
+        if not phrases:
+            return base, lengths
+        for phrase in phrases.values():
+            _number_new(vocabulary, phrase)
+        acronyms = np.fromiter(phrases, dtype=np.int64, count=len(phrases))
+        is_acronym = np.zeros(len(vocabulary), dtype=bool)
+        is_acronym[acronyms] = True
+        found = np.flatnonzero(is_acronym[base])  # where an acronym stands
+        if len(found) == 0:
+            return base, lengths
+        # Each acronym's phrase numbers end to end, where each starts and how many it has.
+        sizes = np.zeros(len(vocabulary), dtype=np.int64)
+        sizes[acronyms] = [len(phrases[a]) for a in acronyms.tolist()]
+        starts = np.zeros(len(vocabulary), dtype=np.int64)
+        starts[acronyms] = np.cumsum(sizes[acronyms]) - sizes[acronyms]
+        flat = np.fromiter(
+            (vocabulary[t] for a in acronyms.tolist() for t in phrases[a]),
+            dtype=np.int32,
+            count=int(sizes.sum()),
+        )
+        # Each found acronym's phrase goes in right after it, in order.
+        added = sizes[base[found]]
+        within = np.arange(int(added.sum())) - np.repeat(np.cumsum(added) - added, added)
+        inserted = flat[np.repeat(starts[base[found]], added) + within]
+        expanded = np.insert(base, np.repeat(found + 1, added), inserted)
+        sentence_of = np.searchsorted(np.cumsum(lengths), found, side="right")
+        expanded_lengths = lengths.copy()
+        np.add.at(expanded_lengths, sentence_of, added)
+        return expanded, expanded_lengths
 
-    @staticmethod
-    def _base_terms(index: BM25Index, expanded: list[tuple[int, list[str]]]) -> np.ndarray:
-        """Every sentence's base terms as index term ids: the index's own terms but for the
-        sentences an alias expanded (every base term is an index term: expansion only adds)."""
-        documents, offsets = index.document_terms, index.document_offsets
-        pieces, at = [], 0
-        for sentence, terms in expanded:
-            pieces.append(documents[offsets[at] : offsets[sentence]])
-            ids = map(index.vocabulary.__getitem__, terms)
-            pieces.append(np.fromiter(ids, dtype=np.int32, count=len(terms)))
-            at = sentence + 1
-        pieces.append(documents[offsets[at] :])
-        return np.concatenate(pieces).astype(np.int32)
+
+def _number_new(vocabulary: dict[str, int], terms: Iterable[str]) -> None:
+    """Number the terms `vocabulary` lacks, next in the order they come."""
+    fresh = [term for term in dict.fromkeys(terms) if term not in vocabulary]
+    first = len(vocabulary)
+    vocabulary.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+
+
+def _numbered(entry: FileEntry, article: int) -> FileEntry:
+    """The entry, naming article `article` (itself when it already does)."""
+    return entry if entry.article == article else dataclasses.replace(entry, article=article)
+
+
+def _extend(buffer: array[int], values: np.ndarray) -> None:
+    """Append an array's values to a buffer of the same kind of integer, in one copy."""
+    kind = np.int64 if buffer.typecode == "q" else np.intc
+    buffer.frombytes(np.ascontiguousarray(values, dtype=kind).tobytes())
 
 
 def build_snapshot(
@@ -397,6 +494,18 @@ def build_snapshot(
     for entry, parts in files:
         builder.add(entry, parts)
     return builder.build(glossary_text)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotObjects:
+    """What a snapshot holds as Python objects rather than arrays: its key, files, articles'
+    records, aliases and index terms."""
+
+    key: str
+    files: tuple[FileEntry, ...]
+    records: tuple[ArticleRecord, ...]
+    aliases: dict[str, tuple[str, ...]]
+    terms: list[str]
 
 
 class CorpusSnapshot:
@@ -441,6 +550,12 @@ class CorpusSnapshot:
             or any(not -1 <= f.article < articles for f in self.files)
         ):
             raise SnapshotDamaged("its parts do not fit together")
+
+    def objects(self) -> SnapshotObjects:
+        """Its Python objects, to map it back from its file without making them again."""
+        return SnapshotObjects(
+            self.key, self.files, self.records, self.aliases, self.index.terms_by_id
+        )
 
     @property
     def paragraph_numbers(self) -> np.ndarray:
@@ -498,38 +613,17 @@ class CorpusSnapshot:
             content_hash=record.content_hash,
         )
 
-    def reusable(self, relpath: str, digest: str) -> tuple[FileEntry, ArticleParts | None] | None:
-        """What this snapshot made of the file `relpath` with content `digest`, to make another
-        snapshot without parsing it again; None when it did not have that file's content."""
+    def reusable(self, relpath: str, digest: str) -> FileEntry | None:
+        """What this snapshot made of the file `relpath` with content `digest` (its article,
+        if any, for `SnapshotBuilder.take`); None when it did not have that file's content."""
         number = self._file_numbers.get((relpath, digest))
-        if number is None:
-            return None
-        entry = self.files[number]
-        if entry.article < 0:
-            return entry, None
-        return entry, self._parts(entry.article)
+        return None if number is None else self.files[number]
 
     @cached_property
     def _file_numbers(self) -> dict[tuple[str, str], int]:
         """Each file's place in `files` by path and content digest (made when a snapshot is
         first made from this one, not on every start)."""
         return {(f.relpath, f.digest): n for n, f in enumerate(self.files)}
-
-    def _parts(self, number: int) -> ArticleParts:
-        arrays = self._arrays
-        first, last = self._sentence_bounds[number], self._sentence_bounds[number + 1]
-        bounds = arrays["base_bounds"][first : last + 1]
-        names = self.index.terms_by_id
-        ids = arrays["base_terms"][int(bounds[0]) : int(bounds[-1])].tolist()
-        return ArticleParts(
-            self.records[number],
-            arrays["text"][self._text_bounds[number] : self._text_bounds[number + 1]].tobytes(),
-            arrays["starts"][first:last].tolist(),
-            arrays["ends"][first:last].tolist(),
-            arrays["paragraphs"][first:last].tolist(),
-            [names[i] for i in ids],
-            np.diff(bounds).tolist(),
-        )
 
     # The file ---------------------------------------------------------------------------------
 
@@ -636,8 +730,13 @@ def _header(head: bytes, read: Any) -> dict[str, Any]:
     return found
 
 
-def read_snapshot(path: Path, key: str | None = None) -> CorpusSnapshot:
+def read_snapshot(
+    path: Path, key: str | None = None, objects: SnapshotObjects | None = None
+) -> CorpusSnapshot:
     """The snapshot in `path`, mapped into memory, every checksum checked first.
+
+    `objects`: those of the snapshot just written to `path`, taken as they are rather than
+    read back from the file as new ones (only the arrays are mapped).
 
     SnapshotDamaged when it is not one this code wrote whole (or not of the corpus `key`);
     OSError when it cannot be opened at all.
@@ -669,33 +768,63 @@ def read_snapshot(path: Path, key: str | None = None) -> CorpusSnapshot:
                 raise SnapshotDamaged(f"it ends inside its {name} (truncated)")
             if zlib.crc32(view[begin : begin + length]) != checksum:
                 raise SnapshotDamaged(f"its {name} checksum is wrong")
+            _let_go(mapped, begin, length)
             kind = np.dtype(dtype)
             if kind.hasobject or length != kind.itemsize * int(np.prod(shape)):
                 raise SnapshotDamaged(f"its {name} has the wrong size")
             array = np.frombuffer(mapped, dtype=kind, count=length // kind.itemsize, offset=begin)
             arrays[name] = array.reshape(shape)
         meta = json.loads(arrays.pop("meta").tobytes())
-        terms = arrays.pop("terms").tobytes().decode("utf-8", "surrogatepass")
+        texts = (arrays.pop("terms"), arrays.pop("files"), arrays.pop("articles"))
+        if objects is None:
+            objects = _objects(header["key"], meta, *texts)
+        elif objects.key != header["key"]:
+            raise SnapshotDamaged("it is another corpus's")
         index = BM25Index.from_arrays(
-            terms.split("\n") if terms else [],
+            objects.terms,
             {name: arrays[name] for name in ARRAY_NAMES},
             meta["average_length"],
             meta["k1"],
             meta["b"],
         )
-        files = tuple(
-            FileEntry(relpath, digest, tuple(Problem(ProblemKind(k), d, p) for k, d, p in found), n)
-            for relpath, digest, found, n in _rows(arrays.pop("files"))
+        return CorpusSnapshot(
+            objects.key, objects.files, objects.records, objects.aliases, index, arrays, path
         )
-        records = tuple(ArticleRecord.from_json(row) for row in _rows(arrays.pop("articles")))
-        aliases = {acronym: tuple(phrase) for acronym, phrase in meta["aliases"].items()}
-        return CorpusSnapshot(header["key"], files, records, aliases, index, arrays, path)
     except SnapshotDamaged:
         raise
     except (ValueError, KeyError, TypeError, IndexError, struct.error) as error:
         raise SnapshotDamaged(f"it is not readable ({type(error).__name__}: {error})") from None
     finally:
         view.release()
+
+
+def _let_go(mapped: mmap.mmap, begin: int, length: int) -> None:
+    """Drop this process's hold on the pages of a section just checked: they stay in the page
+    cache, shared, and come back when used. Checked, every page of the file would otherwise
+    count in this process's memory, beside those of the snapshot still serving while a reload
+    reads the next one."""
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    first = -(-begin // mmap.PAGESIZE) * mmap.PAGESIZE  # whole pages of this section only
+    end = (begin + length) // mmap.PAGESIZE * mmap.PAGESIZE
+    if advice is not None and end > first:
+        mapped.madvise(advice, first, end - first)
+
+
+def _objects(
+    key: str, meta: dict[str, Any], terms: np.ndarray, files: np.ndarray, articles: np.ndarray
+) -> SnapshotObjects:
+    """A snapshot file's Python objects, from its header's key and its text sections."""
+    text = terms.tobytes().decode("utf-8", "surrogatepass")
+    return SnapshotObjects(
+        key=key,
+        files=tuple(
+            FileEntry(relpath, digest, tuple(Problem(ProblemKind(k), d, p) for k, d, p in found), n)
+            for relpath, digest, found, n in _rows(files)
+        ),
+        records=tuple(ArticleRecord.from_json(row) for row in _rows(articles)),
+        aliases={acronym: tuple(phrase) for acronym, phrase in meta["aliases"].items()},
+        terms=text.split("\n") if text else [],
+    )
 
 
 class SnapshotArticles(Sequence[Article]):

@@ -25,7 +25,13 @@ from enum import StrEnum
 from pathlib import Path
 
 from bot.engine.disk import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, discard_damaged, write_whole
-from bot.engine.snapshot import CorpusSnapshot, SnapshotDamaged, read_header, read_snapshot
+from bot.engine.snapshot import (
+    CorpusSnapshot,
+    SnapshotDamaged,
+    SnapshotObjects,
+    read_header,
+    read_snapshot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +126,10 @@ class SnapshotStore:
         return path
 
     @staticmethod
-    def read(path: Path, key: str) -> CorpusSnapshot:
-        """The snapshot `write` kept in `path`; SnapshotDamaged or OSError if it is not."""
-        return read_snapshot(path, key)
+    def read(path: Path, objects: SnapshotObjects) -> CorpusSnapshot:
+        """The snapshot `write` kept in `path`, its arrays mapped from the file and its Python
+        `objects` those it was written from; SnapshotDamaged or OSError if it is not."""
+        return read_snapshot(path, objects.key, objects)
 
     def _snapshots(self, folder: Path) -> list[Path]:
         """The snapshots in a folder, the last used first."""

@@ -16,6 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.engine.errors import TemplateProblem
 from bot.engine.markup import escape_emphasizing, escape_for_discord
+from bot.engine.pacing import paced
 
 
 class Trusted(str):
@@ -66,7 +67,9 @@ class Prompts:
         self.environment.filters["emphasize"] = _emphasize
         self.environment.filters["utc_time"] = _utc_time
         self.templates: dict[str, Template] = {}
-        for path in sorted(folder.glob("*.j2")):
+        # Paced: a reload reads and compiles the templates in a worker thread while the bot
+        # answers, and each file read lets go of the interpreter only for a moment.
+        for path in paced(sorted(folder.glob("*.j2"))):
             try:
                 self.templates[path.stem] = self.environment.get_template(path.name)
             except TemplateError as error:
