@@ -101,10 +101,11 @@ class ServingEngine:
 def keep_out_of_garbage_collection() -> None:
     """Exclude the objects alive now (a freshly built index) from future collection passes.
 
-    A full pass holds the GIL while it walks every live object, and an index has hundreds of
-    thousands of them: walked during a reload, they stalled the event loop for about 100 ms
-    on the BBC News corpus; frozen, 47 ms (bench/scale.py). Index objects hold no reference
-    cycles, so reference counting still frees them when a reload replaces them.
+    A full pass holds the GIL while it walks every live object, and a loaded corpus has
+    hundreds of thousands of them: at eight times the BBC News corpus, unfrozen, a one-file
+    reload stalled the event loop for up to 311 ms; frozen (and with the reload building few
+    objects of its own), 19-25 ms (bench/scale.py). Index objects hold no reference cycles, so
+    reference counting still frees them when a reload replaces them.
     """
     gc.freeze()
 
