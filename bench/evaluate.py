@@ -169,6 +169,19 @@ SETS = {
     ),
     "round6 festival": (EVAL / "blind_festival.jsonl", EVAL / "articles" / "festival-lineup.txt"),
     "round6 poll": (EVAL / "blind_poll.jsonl", EVAL / "articles" / "opinion-poll.txt"),
+    # Written while a sentence encoder trained on news was tried (not shipped), the same way, in
+    # styles no set had: a coroner's inquest, a parliamentary vote, a zoo birth, an awards night.
+    "round7 seed": (
+        EVAL / "blind_seed_10.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round7 inquest": (EVAL / "blind_inquest.jsonl", EVAL / "articles" / "inquest.txt"),
+    "round7 parliament": (
+        EVAL / "blind_parliament.jsonl",
+        EVAL / "articles" / "parliament-vote.txt",
+    ),
+    "round7 zoo": (EVAL / "blind_zoo.jsonl", EVAL / "articles" / "zoo-birth.txt"),
+    "round7 awards": (EVAL / "blind_awards.jsonl", EVAL / "articles" / "awards-night.txt"),
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -181,6 +194,7 @@ GROUPS = {
     "round4": "five round-4 sets",
     "round5": "five round-5 sets",
     "round6": "five round-6 sets",
+    "round7": "five round-7 sets",
 }
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.

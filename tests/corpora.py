@@ -42,6 +42,10 @@ EXAM_RESULTS_ARTICLE = TESTS / "eval" / "articles" / "exam-results.txt"
 POLICE_APPEAL_ARTICLE = TESTS / "eval" / "articles" / "police-appeal.txt"
 FESTIVAL_ARTICLE = TESTS / "eval" / "articles" / "festival-lineup.txt"
 POLL_ARTICLE = TESTS / "eval" / "articles" / "opinion-poll.txt"
+INQUEST_ARTICLE = TESTS / "eval" / "articles" / "inquest.txt"
+PARLIAMENT_ARTICLE = TESTS / "eval" / "articles" / "parliament-vote.txt"
+ZOO_ARTICLE = TESTS / "eval" / "articles" / "zoo-birth.txt"
+AWARDS_ARTICLE = TESTS / "eval" / "articles" / "awards-night.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from corpora import (
     ARTS_ARTICLE,
+    AWARDS_ARTICLE,
     BREACH_ARTICLE,
     BUSINESS_ARTICLE,
     COURT_ARTICLE,
@@ -21,11 +22,13 @@ from corpora import (
     FACT_CHECK_ARTICLE,
     FESTIVAL_ARTICLE,
     FOURTH_ARTICLE,
+    INQUEST_ARTICLE,
     INTERVIEW_ARTICLE,
     LIVE_BLOG_ARTICLE,
     MONEY_ARTICLE,
     NEWS_IN_BRIEF_ARTICLE,
     OBITUARY_ARTICLE,
+    PARLIAMENT_ARTICLE,
     PLANNING_ARTICLE,
     POLICE_APPEAL_ARTICLE,
     POLL_ARTICLE,
@@ -48,6 +51,7 @@ from corpora import (
     TRAVEL_ARTICLE,
     WEATHER_ARTICLE,
     WILDFIRE_ARTICLE,
+    ZOO_ARTICLE,
 )
 
 from bot.engine import Engine
@@ -136,6 +140,15 @@ FLOORS = {
     "blind_police_appeal.jsonl": (POLICE_APPEAL_ARTICLE, 0.47, 0.86, 0.32),
     "blind_festival.jsonl": (FESTIVAL_ARTICLE, 0.71, 0.81, 0.15),
     "blind_poll.jsonl": (POLL_ARTICLE, 0.54, 0.64, 0.28),
+    # Written while a sentence encoder trained on news was tried, in styles no set had (a
+    # coroner's inquest, a parliamentary vote, a zoo birth, an awards night) and the bundled
+    # article, run once with the seventh round: 58.1% / 74.7% / 27.4% together (issue 17's
+    # floors, 70% / 70% / 20%, are not met); with the encoder tried, 62.9% / 65.7% / 24.2%.
+    "blind_seed_10.jsonl": (SEED_RAW, 0.58, 0.64, 0.38),
+    "blind_inquest.jsonl": (INQUEST_ARTICLE, 0.52, 0.73, 0.37),
+    "blind_parliament.jsonl": (PARLIAMENT_ARTICLE, 0.49, 0.71, 0.31),
+    "blind_zoo.jsonl": (ZOO_ARTICLE, 0.65, 0.81, 0.23),
+    "blind_awards.jsonl": (AWARDS_ARTICLE, 0.49, 0.64, 0.32),
 }
 
 
