@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reader_data import Pair, articles, is_held_out, pairs_of  # noqa: E402
+from train_reader import resumed, save_state, warmup_then_decay  # noqa: E402
 
 SEED = 13
 # The retriever's candidates read for each question; its non-answers are the hard negatives.
@@ -134,24 +135,9 @@ def main() -> int:
     batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
     total_steps = math.ceil(len(batches) * args.epochs)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
-    warmup = max(1, total_steps // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: (
-            min(1.0, (step + 1) / warmup)
-            * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-        ),
-    )
-    step = 0
-    seconds_before = 0.0
+    scheduler = warmup_then_decay(optimizer, total_steps, max(1, total_steps // 10), torch)
     state_path = checkpoint / "training.pt"
-    if state_path.is_file():
-        state = torch.load(state_path, weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step = state["step"]
-        seconds_before = state["seconds"]
-        torch.set_rng_state(state["torch_rng"])
+    step, seconds_before = resumed(state_path, optimizer, scheduler, torch)
     print(f"{len(data)} questions, {total_steps} steps of {args.batch}; from step {step}")
 
     def embed(texts: list[str], max_length: int):  # type: ignore[no-untyped-def]
@@ -167,16 +153,8 @@ def main() -> int:
     def save() -> None:
         model.save_pretrained(checkpoint)
         tokenizer.save_pretrained(checkpoint)
-        torch.save(
-            {
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "step": step,
-                "seconds": seconds_before + time.monotonic() - started,
-                "torch_rng": torch.get_rng_state(),
-            },
-            state_path,
-        )
+        spent = seconds_before + time.monotonic() - started
+        save_state(state_path, optimizer, scheduler, step, spent, torch)
 
     model.train()
     loss_function = torch.nn.CrossEntropyLoss()

@@ -289,23 +289,8 @@ def main() -> int:
         random.Random(SEED if args.init is None else SEED + 1).shuffle(batches)
         total_steps = math.ceil(len(batches) * args.epochs)
         optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
-        warmup = max(1, total_steps // 20)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer,
-            lambda step: (
-                min(1.0, (step + 1) / warmup)
-                * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-            ),
-        )
-        step = 0
-        seconds_before = 0.0
-        if state_path.is_file():
-            state = torch.load(state_path, weights_only=False)
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            step = state["step"]
-            seconds_before = state["seconds"]
-            torch.set_rng_state(state["torch_rng"])
+        scheduler = warmup_then_decay(optimizer, total_steps, max(1, total_steps // 20), torch)
+        step, seconds_before = resumed(state_path, optimizer, scheduler, torch)
         print(f"{len(pairs)} pairs, {total_steps} steps of {args.batch}; from step {step}")
         loss_function = torch.nn.BCEWithLogitsLoss()
         # Where the answer starts and ends, for the sentences that answer; -100 elsewhere.
@@ -315,16 +300,8 @@ def main() -> int:
         def save() -> None:
             model.save(checkpoint)
             tokenizer.save_pretrained(checkpoint)
-            torch.save(
-                {
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "step": step,
-                    "seconds": seconds_before + time.monotonic() - started,
-                    "torch_rng": torch.get_rng_state(),
-                },
-                state_path,
-            )
+            spent = seconds_before + time.monotonic() - started
+            save_state(state_path, optimizer, scheduler, step, spent, torch)
 
         running = 0.0
         while step < total_steps:
@@ -367,6 +344,44 @@ def main() -> int:
     if args.export:
         export(model, tokenizer, out, torch)
     return 0
+
+
+def warmup_then_decay(optimizer, total_steps: int, warmup: int, torch):  # type: ignore[no-untyped-def]
+    """The learning rate rises linearly over `warmup` steps, then falls linearly to zero at
+    `total_steps`."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: (
+            min(1.0, (step + 1) / warmup)
+            * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+        ),
+    )
+
+
+def resumed(state_path: Path, optimizer, scheduler, torch) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    """Where a checkpointed run left off (its step and the seconds it had spent), with its
+    optimiser, schedule and random state restored; (0, 0.0) for a run not begun."""
+    if not state_path.is_file():
+        return 0, 0.0
+    state = torch.load(state_path, weights_only=False)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    return state["step"], state["seconds"]
+
+
+def save_state(state_path: Path, optimizer, scheduler, step: int, seconds: float, torch) -> None:  # type: ignore[no-untyped-def]
+    """What `resumed` reads back."""
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "step": step,
+            "seconds": seconds,
+            "torch_rng": torch.get_rng_state(),
+        },
+        state_path,
+    )
 
 
 def _texts_of(pair: Pair) -> tuple[str, str, str, str]:
