@@ -107,7 +107,10 @@ def engine_for(article: Path, scratch: Path) -> Engine:
 
 def answer_document(library: Library, item: NewsQuestion) -> tuple[int, int, int] | None:
     """The engine's sentence holding the answer, and the answer's offsets in it; None when no
-    one sentence holds it (it crosses sentences, or is in the byline or credits)."""
+    one sentence holds it (it crosses sentences, or is in the byline or credits) and for a
+    question the article does not answer."""
+    if not item.answerable:
+        return None
     best: tuple[int, int, int, int] | None = None
     for document, indexed in enumerate(library.sentences):
         text = indexed.sentence.text
@@ -170,7 +173,7 @@ def pairs_of(article: Path, questions: list[NewsQuestion], scratch: Path, read: 
         question = answerer.questions.read(item.q)
         if answerer.look_up(question) is not None:
             return None
-        place = answer_document(library, item) if item.answerable else None
+        place = answer_document(library, item)
         if item.answerable and place is None:
             return None
         candidates = answerer.retriever.retrieve(question, follows)
@@ -231,10 +234,13 @@ def describe() -> None:
     held = [a for a in found if is_held_out(a)]
     print(f"folders: {len({a.parent.name for a in found})}, articles: {len(found)}")
     print(f"questions: {len(items)}")
-    print(f"  answerable, standing alone: {sum(q.answerable and not q.chain for q in items)}")
-    print(f"  unanswerable: {sum(not q.answerable for q in items)}")
-    print(f"    with a near miss given: {sum(bool(q.near) for q in items if not q.answerable)}")
-    print(f"  follow-up turns: {sum(bool(q.chain) for q in items)}")
+    alone = [q for q in items if not q.chain]
+    unanswerable = [q for q in alone if not q.answerable]
+    print(f"  answerable, standing alone: {len(alone) - len(unanswerable)}")
+    print(f"  unanswerable, standing alone: {len(unanswerable)}")
+    print(f"    with a near miss given: {sum(bool(q.near) for q in unanswerable)}")
+    print(f"  follow-up turns: {len(items) - len(alone)}")
+    print(f"    unanswerable: {sum(bool(q.chain) and not q.answerable for q in items)}")
     print(f"casual (lowercase, no question mark): {len(casual) / len(items):.0%}")
     print(f"with chat forms (ppl, u, bc, whats, dont ...): {len(messy) / len(items):.0%}")
     print(f"held out: {len(held)} articles, {sum(len(found[a]) for a in held)} questions")
