@@ -182,6 +182,23 @@ SETS = {
     ),
     "round7 zoo": (EVAL / "blind_zoo.jsonl", EVAL / "articles" / "zoo-birth.txt"),
     "round7 awards": (EVAL / "blind_awards.jsonl", EVAL / "articles" / "awards-night.txt"),
+    # Written while the decision for the trained encoder was reworked, the same way, in styles
+    # no set had: an anniversary commemoration, a shareholder revolt at an AGM, a record auction
+    # sale, an ombudsman's ruling.
+    "round8 seed": (
+        EVAL / "blind_seed_11.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round8 anniversary": (EVAL / "blind_anniversary.jsonl", EVAL / "articles" / "anniversary.txt"),
+    "round8 shareholder": (
+        EVAL / "blind_shareholder.jsonl",
+        EVAL / "articles" / "shareholder-revolt.txt",
+    ),
+    "round8 auction": (EVAL / "blind_auction.jsonl", EVAL / "articles" / "auction-sale.txt"),
+    "round8 ombudsman": (
+        EVAL / "blind_ombudsman.jsonl",
+        EVAL / "articles" / "ombudsman-ruling.txt",
+    ),
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -195,6 +212,7 @@ GROUPS = {
     "round5": "five round-5 sets",
     "round6": "five round-6 sets",
     "round7": "five round-7 sets",
+    "round8": "five round-8 sets",
 }
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.

@@ -6,11 +6,11 @@ score and the lexical evidence), fitted on questions the reader never trained on
   European_Union_law, Huguenot, Prime_number, Yuan_dynasty); the other four are left to measure;
 - the project's development sets, tests/eval/seed_dev.jsonl and second_article.jsonl;
 - the held-out articles of training/news_chat (scripts/reader_data.py), their follow-up turns
-  read after the turn before.
+  read after the turn before (some of them unanswerable, so follow-ups are declined too).
 News questions and SQuAD questions count the same in total, so the decision is not fitted to
-Wikipedia alone. The threshold handles about the most questions right (the answer cited, or
-an unanswerable question declined), again averaging the two kinds; of those within half a
-point of the best, it is the one that answers most news questions right. Blind sets and
+Wikipedia alone. The threshold declines at least DECLINE_FLOOR of the news questions the
+articles do not answer, and of those thresholds handles the most questions right (the answer
+cited, or an unanswerable question declined), again averaging the two kinds. Blind sets and
 held-out sets are never read here.
 
 Run (with the model in bot/engine/reader_model/): python scripts/fit_decision.py
@@ -179,23 +179,25 @@ def outcomes(questions: list[Question], w: np.ndarray, threshold: float) -> dict
     }
 
 
-# Share of questions handled right within which thresholds count as equally good: over the
-# few thousand questions fitted on, closer than this is noise (about half a standard error).
-HANDLED_TOLERANCE = 0.005
+# The share of the fitting news questions' unanswerables the decision must decline, chosen before
+# any blind set was read: the issue's floor is 70%, and from the fitting questions to blind sets
+# the share declined has fallen by 3 to 8 points.
+DECLINE_FLOOR = 0.76
 
 
 def choose_threshold(groups: list[list[Question]], w: np.ndarray) -> float:
-    """Of the thresholds that handle about the most questions right (within HANDLED_TOLERANCE,
-    the two kinds averaged), the one that answers most news questions right: near the best,
-    handled right barely moves while the split between answering and declining swings, and
-    a right answer is what the bot is for. The news group is the last."""
+    """Of the thresholds that decline at least DECLINE_FLOOR of the news group's unanswerable
+    questions (the last group), the one that handles the most questions right, the two kinds
+    averaged. Left to handled-right alone, the threshold drifts low: each group has about twice
+    as many answerable questions as unanswerable ones, so answering one more rightly outweighs
+    quoting a passage for a question the article does not answer, which is what the bot must
+    not do."""
     thresholds = [t / 100 for t in range(5, 96)]
-    handled = {
-        t: float(np.mean([outcomes(g, w, t)["handled"] for g in groups])) for t in thresholds
-    }
-    best = max(handled.values())
-    near_best = [t for t in thresholds if handled[t] >= best - HANDLED_TOLERANCE]
-    return max(near_best, key=lambda t: (outcomes(groups[-1], w, t)["top1"], -t))
+    allowed = [t for t in thresholds if outcomes(groups[-1], w, t)["declined"] >= DECLINE_FLOOR]
+    return max(
+        allowed or thresholds[-1:],
+        key=lambda t: (float(np.mean([outcomes(g, w, t)["handled"] for g in groups])), -t),
+    )
 
 
 def describe(name: str, result: dict[str, float]) -> str:

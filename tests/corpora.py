@@ -46,6 +46,10 @@ INQUEST_ARTICLE = TESTS / "eval" / "articles" / "inquest.txt"
 PARLIAMENT_ARTICLE = TESTS / "eval" / "articles" / "parliament-vote.txt"
 ZOO_ARTICLE = TESTS / "eval" / "articles" / "zoo-birth.txt"
 AWARDS_ARTICLE = TESTS / "eval" / "articles" / "awards-night.txt"
+ANNIVERSARY_ARTICLE = TESTS / "eval" / "articles" / "anniversary.txt"
+SHAREHOLDER_ARTICLE = TESTS / "eval" / "articles" / "shareholder-revolt.txt"
+AUCTION_ARTICLE = TESTS / "eval" / "articles" / "auction-sale.txt"
+OMBUDSMAN_ARTICLE = TESTS / "eval" / "articles" / "ombudsman-ruling.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"

@@ -26,10 +26,12 @@ from bot.records import ReplyRecord, Storage
 pytestmark = pytest.mark.usefixtures("no_unexpected_errors")
 
 FIRST = "What meeting does China oppose?"
-FOLLOW_UP = "When's it happening?"
+FOLLOW_UP = "When will it be held?"
 # A follow-up that only the answer before it explains: "that" is the claim just quoted.
 CLAIM = "What did Kim Jong Un call for?"
 WHEN_SAID = "when did state media say that"
+WHEN_THAT = "when was that said"
+KIM_QUOTE = "> North Korean leader Kim Jong Un called for"
 
 
 @pytest.fixture
@@ -85,12 +87,16 @@ async def test_a_reply_to_an_answer_is_read_as_a_follow_up(
         # A reply pings the bot by default: Discord shows it the text without any intent.
         follow_up = await standin.post_message(alice, WHEN_SAID, reply_to=first)
         answer = await standin.wait_for_answer(follow_up)
-        # The same words as a new message, not a reply, stand alone.
-        alone = await ask(standin, bot, alice, WHEN_SAID)
-    assert answer.content.startswith("> North Korean leader Kim Jong Un called for")
+        said = await standin.wait_for_answer(
+            await standin.post_message(alice, WHEN_THAT, reply_to=first)
+        )
+        # The same words as a new message, not a reply, stand alone: nothing says what "that" is.
+        alone = await ask(standin, bot, alice, WHEN_THAT)
+    assert answer.content.startswith(KIM_QUOTE)
     # The words that answer are in bold; the quote is the article's.
     assert "**on Monday**" in answer.content
-    assert not alone.content.startswith("> North Korean leader Kim Jong Un")
+    assert said.content.startswith(KIM_QUOTE)
+    assert not alone.content.startswith(KIM_QUOTE)
 
 
 async def test_a_question_that_stands_on_its_own_is_not_bent_by_the_answer_it_replies_to(
@@ -137,10 +143,10 @@ async def test_a_reply_to_an_answer_from_before_a_restart_is_a_new_question(
     async with serving(standin, settings) as bot:
         first = await ask(standin, bot, alice, CLAIM)
     async with serving(standin, settings) as bot:
-        follow_up = await standin.post_message(alice, WHEN_SAID, reply_to=first)
+        follow_up = await standin.post_message(alice, WHEN_THAT, reply_to=first)
         answer = await standin.wait_for_answer(follow_up)
-    # Read on its own, "when did state media say that" does not know what "that" is.
-    assert not answer.content.startswith("> North Korean leader Kim Jong Un")
+    # Read on its own, "when was that said" does not know what "that" is.
+    assert not answer.content.startswith(KIM_QUOTE)
 
 
 # --- votes ------------------------------------------------------------------------------------

