@@ -91,6 +91,8 @@ def evidence(
     # Relative to the best BM25 score read, so it stays within 0..1 whatever the ranking put first.
     top_score = max((q.score for q in quotes), default=0.0)
     similarities = [q.similarity for q in quotes]
+    top_similarity = max(similarities, default=0.0)
+    follow_up = float(candidates.follows is not None)
     found: list[tuple[float, ...]] = []
     for rank, (quote, logit) in enumerate(zip(quotes, logits, strict=True)):
         fits = _fits(quote, question, names, library)
@@ -103,8 +105,8 @@ def evidence(
                 quote.score / top_score if top_score else 0.0,
                 quote.similarity,
                 _lead(similarities, rank),
-                max(similarities),
-                float(candidates.follows is not None),
+                top_similarity,
+                follow_up,
             )
         )
     return found
