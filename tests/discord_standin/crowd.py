@@ -138,6 +138,16 @@ class Crowd:
             )
         )
 
+    async def _answers_once_there(self, person: User, timeout: float = 30.0) -> list[BotMessage]:
+        """`person`'s answers (see `_answers`), waiting up to `timeout` for the first when there
+        is none yet; none if it never comes."""
+        if not self._answers(person):
+            with contextlib.suppress(TimeoutError):
+                await self.standin.messages.wait_until(
+                    lambda _: bool(self._answers(person)), timeout=timeout
+                )
+        return self._answers(person)
+
     async def reload(self) -> Asked:
         """The moderator runs `/reload`."""
         at = time.monotonic()
@@ -162,7 +172,9 @@ class Crowd:
         """`count` questions from random people, half by mention and half by `/ask`, spread
         at random over about `seconds`; `reloads` reloads evenly in the middle of it. With
         `follow_ups` and `votes`, a quarter each of them are instead a reply to an earlier answer
-        asking one of `follow_ups`, and a press of one of its vote buttons."""
+        asking one of `follow_ups`, and a press of one of its vote buttons. One of those waits for
+        the first answer it can go to, so how many there are does not hang on how fast the bot
+        answers."""
         times = sorted(self._random.uniform(0, seconds) for _ in range(count))
         reload_after = {round(count * (n + 1) / (reloads + 1)) for n in range(reloads)}
         start = time.monotonic()
@@ -176,7 +188,8 @@ class Crowd:
             if delay > 0:
                 await asyncio.sleep(delay)
             person = self._random.choice(self.people)
-            answers = self._answers(person) if (follow_ups or votes) else []
+            replies_to_an_answer = (follow_ups and index % 4 == 2) or (votes and index % 4 == 3)
+            answers = await self._answers_once_there(person) if replies_to_an_answer else []
             if follow_ups and answers and index % 4 == 2:
                 answer = self._random.choice(answers)
                 await self.follow_up(person, answer, self._random.choice(follow_ups))
