@@ -227,6 +227,14 @@ def main() -> int:
     parser.add_argument(
         "--squad-share", type=float, default=0.5, help="SQuAD's share of the pairs beside news"
     )
+    parser.add_argument(
+        "--list-weight",
+        type=float,
+        default=0.0,
+        help="beside each pair's own loss, how much it counts that the answering sentence "
+        "outscores the others read for its question, and all of them a fixed zero when none "
+        "answers; 0 for each pair on its own",
+    )
     parser.add_argument("--evaluate", action="store_true", help="measure on the held-out articles")
     parser.add_argument("--export", action="store_true", help="write the ONNX models")
     args = parser.parse_args()
@@ -279,12 +287,9 @@ def main() -> int:
                     row += [pair.answer_start, pair.answer_end, pair.before, pair.asked_before]
                     f.write(json.dumps(row) + "\n")
         pairs = [Pair(*json.loads(line)) for line in pairs_file.open(encoding="utf-8")]
-        # Batches of similar length: less padding, faster steps on a CPU.
-        order = sorted(
-            range(len(pairs)),
-            key=lambda i: sum(len(text) for text in pair_texts(*_texts_of(pairs[i]))),
-        )
-        batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
+        # Batches of similar length: less padding, faster steps on a CPU. Compared within its
+        # question (--list-weight), a question's pairs stay together in one batch.
+        batches = batched(pairs, args.batch, by_question=args.list_weight > 0)
         # A run that goes on from an earlier one's weights (--init) sees the data in a new order.
         random.Random(SEED if args.init is None else SEED + 1).shuffle(batches)
         total_steps = math.ceil(len(batches) * args.epochs)
@@ -314,6 +319,8 @@ def main() -> int:
                     inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"]
                 )
             loss = loss_function(logits.float(), labels)
+            if args.list_weight > 0:
+                loss = loss + args.list_weight * compared_within_question(batch, logits, torch)
             if bool((starts >= 0).any()):
                 loss = loss + SPAN_WEIGHT * (
                     span_loss(start_logits.float(), starts) + span_loss(end_logits.float(), ends)
@@ -344,6 +351,50 @@ def main() -> int:
     if args.export:
         export(model, tokenizer, out, torch)
     return 0
+
+
+def batched(pairs: list[Pair], size: int, by_question: bool) -> list[list[int]]:
+    """The pairs' indexes in batches of about `size`, each of pairs of similar length; with
+    `by_question`, every question's pairs (one follow-up's counted apart from the same words asked
+    alone) in the same batch, side by side."""
+
+    def length(i: int) -> int:
+        return sum(len(text) for text in pair_texts(*_texts_of(pairs[i])))
+
+    if not by_question:
+        order = sorted(range(len(pairs)), key=length)
+        return [order[i : i + size] for i in range(0, len(order), size)]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, pair in enumerate(pairs):
+        groups.setdefault((pair.question, pair.asked_before), []).append(i)
+    ordered = sorted(groups.values(), key=lambda group: sum(map(length, group)) / len(group))
+    batches: list[list[int]] = [[]]
+    for group in ordered:
+        if len(batches[-1]) + len(group) > size and batches[-1]:
+            batches.append([])
+        batches[-1].extend(group)
+    return batches
+
+
+def compared_within_question(batch: list[Pair], logits, torch):  # type: ignore[no-untyped-def]
+    """Cross-entropy over each question's sentences and a fixed zero standing for "none of them":
+    the answering sentences should take the most, and the zero all when none answers. Unlike each
+    pair's own loss, it weighs a wrong sentence by how close it comes to the right one, so the
+    near misses, which the decision cannot tell from answers, get the most of it."""
+    losses = []
+    start = 0
+    while start < len(batch):
+        end = start
+        key = (batch[start].question, batch[start].asked_before)
+        while end < len(batch) and (batch[end].question, batch[end].asked_before) == key:
+            end += 1
+        scores = torch.cat([logits[start:end].float(), torch.zeros(1)])
+        answers = [i - start for i in range(start, end) if batch[i].label > 0.5]
+        targets = answers or [end - start]
+        log_shares = torch.log_softmax(scores, dim=0)
+        losses.append(-torch.logsumexp(log_shares[targets], dim=0))
+        start = end
+    return torch.stack(losses).mean()
 
 
 def warmup_then_decay(optimizer, total_steps: int, warmup: int, torch):  # type: ignore[no-untyped-def]
