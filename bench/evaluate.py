@@ -199,6 +199,23 @@ SETS = {
         EVAL / "blind_ombudsman.jsonl",
         EVAL / "articles" / "ombudsman-ruling.txt",
     ),
+    # Written while the reader learned to compare a question's candidates, the same way, in
+    # styles no set had: a central bank's rate decision on the wire, a cave rescue told as a
+    # timeline, a "five things we learned" listicle, a factory closure.
+    "round9 seed": (
+        EVAL / "blind_seed_12.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round9 rate decision": (
+        EVAL / "blind_rate_decision.jsonl",
+        EVAL / "articles" / "rate-decision.txt",
+    ),
+    "round9 cave rescue": (EVAL / "blind_cave_rescue.jsonl", EVAL / "articles" / "cave-rescue.txt"),
+    "round9 five things": (EVAL / "blind_five_things.jsonl", EVAL / "articles" / "five-things.txt"),
+    "round9 factory closure": (
+        EVAL / "blind_factory_closure.jsonl",
+        EVAL / "articles" / "factory-closure.txt",
+    ),
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -213,6 +230,7 @@ GROUPS = {
     "round6": "five round-6 sets",
     "round7": "five round-7 sets",
     "round8": "five round-8 sets",
+    "round9": "five round-9 sets",
 }
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.
