@@ -50,6 +50,10 @@ ANNIVERSARY_ARTICLE = TESTS / "eval" / "articles" / "anniversary.txt"
 SHAREHOLDER_ARTICLE = TESTS / "eval" / "articles" / "shareholder-revolt.txt"
 AUCTION_ARTICLE = TESTS / "eval" / "articles" / "auction-sale.txt"
 OMBUDSMAN_ARTICLE = TESTS / "eval" / "articles" / "ombudsman-ruling.txt"
+RATE_DECISION_ARTICLE = TESTS / "eval" / "articles" / "rate-decision.txt"
+CAVE_RESCUE_ARTICLE = TESTS / "eval" / "articles" / "cave-rescue.txt"
+FIVE_THINGS_ARTICLE = TESTS / "eval" / "articles" / "five-things.txt"
+FACTORY_CLOSURE_ARTICLE = TESTS / "eval" / "articles" / "factory-closure.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"
