@@ -172,8 +172,8 @@ class Retriever:
         # A follow-up rarely asks for the quote the previous answer already showed ("when's it
         # happening?" after "what meeting does China oppose?"), but sometimes it does ("why is
         # that?"): it is read after the CITED_AFTER best others. On held-out news_chat
-        # follow-ups: 31.4% right, against 25.2% with it read last; where it ranks (36.5%), it
-        # was quoted again for "when's it happening?" above.
+        # follow-ups, with the reader of stage 11 and its decision: 67.2% right read fifth of
+        # five, 66.9% third, 66.4% first, 48.6% not read at all.
         others = [q for q in ranked if q.document not in cited]
         shown = [q for q in ranked if q.document in cited]
         return others[:CITED_AFTER] + shown + others[CITED_AFTER:]
