@@ -140,15 +140,23 @@ class Revisions:
 
 
 def read_state(connection: Connection) -> SchemaState:
-    """The schema state of the database `connection` is open on; nothing is written."""
+    """The schema state of the database `connection` is open on; nothing is written.
+
+    The meta table is read before the revision: where each statement sees what was committed
+    before it (PostgreSQL's default), another process's upgrade may land between the two reads,
+    and read the other way round they would pair its new schema number with no revision yet, a
+    state no bot wrote. This way round, a revision read after an upgrade is always the newer.
+    """
     tables = inspect(connection)
-    if tables.has_table("alembic_version"):
+    version = None
+    if tables.has_table(schema.meta.name):
+        version = connection.execute(select(schema.meta.c.schema_version)).scalar_one_or_none()
+        if version is None:
+            raise StorageError(
+                StorageProblem.UNKNOWN, "the meta table is empty: not the bot's data"
+            )
+    if inspect(connection).has_table("alembic_version"):
         revision = MigrationContext.configure(connection).get_current_revision()
         if revision is not None:
             return SchemaState(revision)
-    if not tables.has_table(schema.meta.name):
-        return SchemaState(None)
-    version = connection.execute(select(schema.meta.c.schema_version)).scalar_one_or_none()
-    if version is None:
-        raise StorageError(StorageProblem.UNKNOWN, "the meta table is empty: not the bot's data")
-    return SchemaState(None, int(version))
+    return SchemaState(None, None if version is None else int(version))
