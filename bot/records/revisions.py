@@ -155,7 +155,7 @@ def read_state(connection: Connection) -> SchemaState:
             raise StorageError(
                 StorageProblem.UNKNOWN, "the meta table is empty: not the bot's data"
             )
-    if inspect(connection).has_table("alembic_version"):
+    if tables.has_table("alembic_version"):
         revision = MigrationContext.configure(connection).get_current_revision()
         if revision is not None:
             return SchemaState(revision)
