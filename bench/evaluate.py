@@ -216,6 +216,26 @@ SETS = {
         EVAL / "blind_factory_closure.jsonl",
         EVAL / "articles" / "factory-closure.txt",
     ),
+    # Written while the reader's second comparing round trained, the same way, in styles no set
+    # had: an archaeology find, an air-accident interim report, a drought-hit harvest in the
+    # farming press, an opinion column.
+    "round10 seed": (
+        EVAL / "blind_seed_13.jsonl",
+        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
+    ),
+    "round10 archaeology": (
+        EVAL / "blind_archaeology.jsonl",
+        EVAL / "articles" / "archaeology-find.txt",
+    ),
+    "round10 air accident": (
+        EVAL / "blind_air_accident.jsonl",
+        EVAL / "articles" / "air-accident-report.txt",
+    ),
+    "round10 harvest": (EVAL / "blind_harvest.jsonl", EVAL / "articles" / "harvest-drought.txt"),
+    "round10 opinion column": (
+        EVAL / "blind_opinion_column.jsonl",
+        EVAL / "articles" / "opinion-column.txt",
+    ),
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -231,6 +251,7 @@ GROUPS = {
     "round7": "five round-7 sets",
     "round8": "five round-8 sets",
     "round9": "five round-9 sets",
+    "round10": "five round-10 sets",
 }
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.
