@@ -204,6 +204,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--minutes", type=float, default=60.0, help="train this long, then stop")
     parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument(
+        "--skip-epochs",
+        type=float,
+        default=0.0,
+        help="start this far into the shuffled batches, so a run that goes on from an earlier "
+        "one (--init) reads the part of the data that one did not",
+    )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=3e-5)
     parser.add_argument("--checkpoint-every", type=int, default=300)
@@ -293,6 +300,7 @@ def main() -> int:
         # A run that goes on from an earlier one's weights (--init) sees the data in a new order.
         random.Random(SEED if args.init is None else SEED + 1).shuffle(batches)
         total_steps = math.ceil(len(batches) * args.epochs)
+        first_batch = math.ceil(len(batches) * args.skip_epochs)
         optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
         scheduler = warmup_then_decay(optimizer, total_steps, max(1, total_steps // 20), torch)
         step, seconds_before = resumed(state_path, optimizer, scheduler, torch)
@@ -310,7 +318,7 @@ def main() -> int:
 
         running = 0.0
         while step < total_steps:
-            batch = [pairs[i] for i in batches[step % len(batches)]]
+            batch = [pairs[i] for i in batches[(first_batch + step) % len(batches)]]
             inputs = encode(batch, return_offsets_mapping=True)
             starts, ends = span_labels(batch, inputs, torch)
             labels = torch.tensor([p.label for p in batch])
