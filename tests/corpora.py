@@ -54,6 +54,10 @@ RATE_DECISION_ARTICLE = TESTS / "eval" / "articles" / "rate-decision.txt"
 CAVE_RESCUE_ARTICLE = TESTS / "eval" / "articles" / "cave-rescue.txt"
 FIVE_THINGS_ARTICLE = TESTS / "eval" / "articles" / "five-things.txt"
 FACTORY_CLOSURE_ARTICLE = TESTS / "eval" / "articles" / "factory-closure.txt"
+ARCHAEOLOGY_ARTICLE = TESTS / "eval" / "articles" / "archaeology-find.txt"
+AIR_ACCIDENT_ARTICLE = TESTS / "eval" / "articles" / "air-accident-report.txt"
+HARVEST_ARTICLE = TESTS / "eval" / "articles" / "harvest-drought.txt"
+OPINION_COLUMN_ARTICLE = TESTS / "eval" / "articles" / "opinion-column.txt"
 # The keys of a citation in `ask --json` and `summary --json`: a contract other tools read.
 CITATION_JSON_KEYS = {"n", "article", "paragraph", "quote", "path", "start", "end", "answer"}
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"

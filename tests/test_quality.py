@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from corpora import (
+    AIR_ACCIDENT_ARTICLE,
     ANNIVERSARY_ARTICLE,
+    ARCHAEOLOGY_ARTICLE,
     ARTS_ARTICLE,
     AUCTION_ARTICLE,
     AWARDS_ARTICLE,
@@ -27,6 +29,7 @@ from corpora import (
     FESTIVAL_ARTICLE,
     FIVE_THINGS_ARTICLE,
     FOURTH_ARTICLE,
+    HARVEST_ARTICLE,
     INQUEST_ARTICLE,
     INTERVIEW_ARTICLE,
     LIVE_BLOG_ARTICLE,
@@ -34,6 +37,7 @@ from corpora import (
     NEWS_IN_BRIEF_ARTICLE,
     OBITUARY_ARTICLE,
     OMBUDSMAN_ARTICLE,
+    OPINION_COLUMN_ARTICLE,
     PARLIAMENT_ARTICLE,
     PLANNING_ARTICLE,
     POLICE_APPEAL_ARTICLE,
@@ -82,99 +86,108 @@ from bot.engine.evaluation import (
 # diff of this table shows each move).
 FLOORS = {
     "seed_dev.jsonl": (SEED_RAW, 0.79, 0.86, 0.18),
-    "seed_heldout.jsonl": (SEED_RAW, 0.78, 0.71, 0.18),
-    "second_article.jsonl": (SECOND_ARTICLE, 0.67, 0.76, 0.28),
+    "seed_heldout.jsonl": (SEED_RAW, 0.74, 0.71, 0.18),
+    "second_article.jsonl": (SECOND_ARTICLE, 0.70, 0.76, 0.24),
     # Written without sight of the engine to choose between reader models on news.
-    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.63, 0.89, 0.28),
+    "dev_strike.jsonl": (STRIKE_ARTICLE, 0.63, 0.96, 0.28),
     "dev_storm.jsonl": (STORM_ARTICLE, 0.90, 0.76, 0.11),
-    "dev_business.jsonl": (BUSINESS_ARTICLE, 0.65, 0.74, 0.27),
+    "dev_business.jsonl": (BUSINESS_ARTICLE, 0.65, 0.74, 0.36),
     # Written without sight of the engine and never used to tune it: these measure, not steer.
     "blind_seed.jsonl": (SEED_RAW, 0.77, 0.76, 0.19),
-    "blind_third.jsonl": (THIRD_ARTICLE, 0.72, 0.71, 0.22),
-    "blind_seed_2.jsonl": (SEED_RAW, 0.79, 0.71, 0.19),
-    "blind_fourth.jsonl": (FOURTH_ARTICLE, 0.61, 0.96, 0.26),
-    "blind_reader_seed.jsonl": (SEED_RAW, 0.59, 0.69, 0.33),
-    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.51, 0.83, 0.39),
-    "blind_court.jsonl": (COURT_ARTICLE, 0.69, 0.77, 0.28),
-    "blind_seed_4.jsonl": (SEED_RAW, 0.58, 0.60, 0.34),
-    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.76, 0.60, 0.20),
-    "blind_obituary.jsonl": (OBITUARY_ARTICLE, 0.55, 0.60, 0.40),
+    "blind_third.jsonl": (THIRD_ARTICLE, 0.72, 0.79, 0.22),
+    "blind_seed_2.jsonl": (SEED_RAW, 0.79, 0.79, 0.15),
+    "blind_fourth.jsonl": (FOURTH_ARTICLE, 0.72, 0.96, 0.19),
+    "blind_reader_seed.jsonl": (SEED_RAW, 0.65, 0.69, 0.30),
+    "blind_sports.jsonl": (SPORTS_ARTICLE, 0.51, 0.89, 0.39),
+    "blind_court.jsonl": (COURT_ARTICLE, 0.75, 0.71, 0.24),
+    "blind_seed_4.jsonl": (SEED_RAW, 0.67, 0.60, 0.28),
+    "blind_wildfire.jsonl": (WILDFIRE_ARTICLE, 0.83, 0.60, 0.14),
+    "blind_obituary.jsonl": (OBITUARY_ARTICLE, 0.55, 0.53, 0.40),
     # Written after the reader's first round on news chat, half typed messily, run once then:
     # 34.8% / 76.8% / 54.0% together; 36.9% / 76.8% / 50.3% with the second round.
-    "blind_issue17_seed.jsonl": (SEED_RAW, 0.49, 0.71, 0.39),
-    "blind_space.jsonl": (SPACE_ARTICLE, 0.44, 0.77, 0.47),
-    "blind_tech.jsonl": (TECH_ARTICLE, 0.71, 0.73, 0.19),
-    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.57, 0.91, 0.39),
-    "blind_arts.jsonl": (ARTS_ARTICLE, 0.33, 0.71, 0.43),
+    "blind_issue17_seed.jsonl": (SEED_RAW, 0.49, 0.66, 0.39),
+    "blind_space.jsonl": (SPACE_ARTICLE, 0.49, 0.67, 0.39),
+    "blind_tech.jsonl": (TECH_ARTICLE, 0.74, 0.62, 0.13),
+    "blind_explainer.jsonl": (EXPLAINER_ARTICLE, 0.60, 0.86, 0.31),
+    "blind_arts.jsonl": (ARTS_ARTICLE, 0.35, 0.71, 0.38),
     # Written after the second round was final, in styles no set had (a live blog, a Q&A
     # interview, election results, a product recall) and the bundled article, run once:
     # 41.8% / 74.5% / 47.3% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_5.jsonl": (SEED_RAW, 0.45, 0.69, 0.47),
-    "blind_live_blog.jsonl": (LIVE_BLOG_ARTICLE, 0.52, 0.57, 0.38),
-    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.52, 0.66, 0.46),
-    "blind_election.jsonl": (ELECTION_ARTICLE, 0.53, 0.82, 0.38),
-    "blind_recall.jsonl": (RECALL_ARTICLE, 0.64, 0.74, 0.32),
+    "blind_seed_5.jsonl": (SEED_RAW, 0.51, 0.74, 0.42),
+    "blind_live_blog.jsonl": (LIVE_BLOG_ARTICLE, 0.60, 0.73, 0.29),
+    "blind_interview.jsonl": (INTERVIEW_ARTICLE, 0.52, 0.56, 0.43),
+    "blind_election.jsonl": (ELECTION_ARTICLE, 0.48, 0.86, 0.35),
+    "blind_recall.jsonl": (RECALL_ARTICLE, 0.72, 0.59, 0.24),
     # Written after the fourth round was final, in styles no set had (a theatre review, a
     # weather warning, a transfer-deadline roundup, a company press release) and the bundled
     # article, run once: 54.7% / 69.4% / 31.1% together (issue 17's floors, 70% / 70% / 20%,
     # are not met).
-    "blind_seed_6.jsonl": (SEED_RAW, 0.59, 0.74, 0.40),
-    "blind_review.jsonl": (REVIEW_ARTICLE, 0.60, 0.64, 0.33),
-    "blind_weather.jsonl": (WEATHER_ARTICLE, 0.67, 0.76, 0.27),
-    "blind_transfers.jsonl": (TRANSFERS_ARTICLE, 0.45, 0.85, 0.34),
-    "blind_press_release.jsonl": (PRESS_RELEASE_ARTICLE, 0.70, 0.61, 0.15),
+    "blind_seed_6.jsonl": (SEED_RAW, 0.59, 0.80, 0.34),
+    "blind_review.jsonl": (REVIEW_ARTICLE, 0.62, 0.64, 0.31),
+    "blind_weather.jsonl": (WEATHER_ARTICLE, 0.67, 0.81, 0.27),
+    "blind_transfers.jsonl": (TRANSFERS_ARTICLE, 0.53, 0.80, 0.26),
+    "blind_press_release.jsonl": (PRESS_RELEASE_ARTICLE, 0.70, 0.71, 0.15),
     # Written after the fifth round was final, in styles no set had (a news-in-brief column, a
     # science study report, a consumer money piece, a profile feature) and the bundled article,
     # run once: 45.5% / 67.0% / 34.2% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_7.jsonl": (SEED_RAW, 0.54, 0.69, 0.35),
-    "blind_news_in_brief.jsonl": (NEWS_IN_BRIEF_ARTICLE, 0.60, 0.66, 0.31),
-    "blind_study.jsonl": (STUDY_ARTICLE, 0.47, 0.76, 0.39),
-    "blind_money.jsonl": (MONEY_ARTICLE, 0.47, 0.76, 0.34),
-    "blind_profile.jsonl": (PROFILE_ARTICLE, 0.41, 0.72, 0.44),
+    "blind_seed_7.jsonl": (SEED_RAW, 0.54, 0.64, 0.41),
+    "blind_news_in_brief.jsonl": (NEWS_IN_BRIEF_ARTICLE, 0.60, 0.71, 0.28),
+    "blind_study.jsonl": (STUDY_ARTICLE, 0.52, 0.66, 0.39),
+    "blind_money.jsonl": (MONEY_ARTICLE, 0.52, 0.81, 0.27),
+    "blind_profile.jsonl": (PROFILE_ARTICLE, 0.44, 0.67, 0.31),
     # Written after the sixth round was final, in styles no set had (a council planning
     # decision, a data breach, a travel-strike wire report, a fact-check) and the bundled
     # article, run once with the sixth round (measured, not shipped): 53.2% / 70.7% / 29.3%
     # together; with the seventh, 54.8% / 72.7% / 29.8%.
     "blind_seed_8.jsonl": (SEED_RAW, 0.65, 0.74, 0.30),
-    "blind_planning.jsonl": (PLANNING_ARTICLE, 0.57, 0.81, 0.39),
-    "blind_breach.jsonl": (BREACH_ARTICLE, 0.45, 0.64, 0.37),
-    "blind_travel.jsonl": (TRAVEL_ARTICLE, 0.57, 0.67, 0.34),
-    "blind_fact_check.jsonl": (FACT_CHECK_ARTICLE, 0.54, 0.81, 0.41),
+    "blind_planning.jsonl": (PLANNING_ARTICLE, 0.57, 0.71, 0.39),
+    "blind_breach.jsonl": (BREACH_ARTICLE, 0.53, 0.64, 0.29),
+    "blind_travel.jsonl": (TRAVEL_ARTICLE, 0.57, 0.76, 0.29),
+    "blind_fact_check.jsonl": (FACT_CHECK_ARTICLE, 0.57, 0.76, 0.31),
     # Written after the seventh round was final, in styles no set had (exam results day, a
     # police appeal, a festival line-up, an opinion poll) and the bundled article, run once:
     # 59.7% / 74.8% / 24.6% together (issue 17's floors, 70% / 70% / 20%, are not met).
-    "blind_seed_9.jsonl": (SEED_RAW, 0.49, 0.76, 0.49),
-    "blind_exam_results.jsonl": (EXAM_RESULTS_ARTICLE, 0.54, 0.53, 0.47),
-    "blind_police_appeal.jsonl": (POLICE_APPEAL_ARTICLE, 0.41, 0.81, 0.52),
-    "blind_festival.jsonl": (FESTIVAL_ARTICLE, 0.79, 0.86, 0.17),
-    "blind_poll.jsonl": (POLL_ARTICLE, 0.44, 0.73, 0.47),
+    "blind_seed_9.jsonl": (SEED_RAW, 0.49, 0.71, 0.49),
+    "blind_exam_results.jsonl": (EXAM_RESULTS_ARTICLE, 0.57, 0.53, 0.39),
+    "blind_police_appeal.jsonl": (POLICE_APPEAL_ARTICLE, 0.47, 0.86, 0.38),
+    "blind_festival.jsonl": (FESTIVAL_ARTICLE, 0.79, 0.76, 0.17),
+    "blind_poll.jsonl": (POLL_ARTICLE, 0.47, 0.68, 0.43),
     # Written while a sentence encoder trained on news was tried, in styles no set had (a
     # coroner's inquest, a parliamentary vote, a zoo birth, an awards night) and the bundled
     # article, run once with the seventh round: 58.1% / 74.7% / 27.4% together (issue 17's
     # floors, 70% / 70% / 20%, are not met); with the encoder tried, 62.9% / 65.7% / 24.2%.
-    "blind_seed_10.jsonl": (SEED_RAW, 0.58, 0.64, 0.38),
-    "blind_inquest.jsonl": (INQUEST_ARTICLE, 0.61, 0.73, 0.34),
-    "blind_parliament.jsonl": (PARLIAMENT_ARTICLE, 0.54, 0.71, 0.36),
-    "blind_zoo.jsonl": (ZOO_ARTICLE, 0.68, 0.86, 0.23),
-    "blind_awards.jsonl": (AWARDS_ARTICLE, 0.52, 0.64, 0.32),
+    "blind_seed_10.jsonl": (SEED_RAW, 0.52, 0.59, 0.38),
+    "blind_inquest.jsonl": (INQUEST_ARTICLE, 0.61, 0.68, 0.34),
+    "blind_parliament.jsonl": (PARLIAMENT_ARTICLE, 0.54, 0.66, 0.36),
+    "blind_zoo.jsonl": (ZOO_ARTICLE, 0.68, 0.81, 0.20),
+    "blind_awards.jsonl": (AWARDS_ARTICLE, 0.57, 0.59, 0.24),
     # Written while the decision for the trained encoder was reworked, in styles no set had (an
     # anniversary commemoration, a shareholder revolt at an AGM, a record auction sale, an
     # ombudsman's ruling) and the bundled article, run once with it: 58.0% / 70.8% / 34.3%
     # together; with the reader before (round 7, untrained encoder), 51.9% / 69.8% / 34.8%.
-    "blind_seed_11.jsonl": (SEED_RAW, 0.61, 0.68, 0.37),
-    "blind_anniversary.jsonl": (ANNIVERSARY_ARTICLE, 0.66, 0.56, 0.35),
-    "blind_shareholder.jsonl": (SHAREHOLDER_ARTICLE, 0.38, 0.61, 0.48),
-    "blind_auction.jsonl": (AUCTION_ARTICLE, 0.49, 0.80, 0.41),
-    "blind_ombudsman.jsonl": (OMBUDSMAN_ARTICLE, 0.72, 0.64, 0.18),
+    "blind_seed_11.jsonl": (SEED_RAW, 0.67, 0.73, 0.31),
+    "blind_anniversary.jsonl": (ANNIVERSARY_ARTICLE, 0.66, 0.61, 0.35),
+    "blind_shareholder.jsonl": (SHAREHOLDER_ARTICLE, 0.40, 0.46, 0.46),
+    "blind_auction.jsonl": (AUCTION_ARTICLE, 0.55, 0.80, 0.29),
+    "blind_ombudsman.jsonl": (OMBUDSMAN_ARTICLE, 0.74, 0.74, 0.16),
     # Written while the reader learned to compare a question's candidates (stage 11), in styles
     # no set had (a central bank's rate decision on the wire, a cave rescue told as a timeline, a
     # "five things we learned" listicle, a factory closure) and the bundled article, run once
     # with it: 66.1% / 71.6% / 28.0% together; with stage 9e, 63.4% / 64.2% / 31.7%.
-    "blind_seed_12.jsonl": (SEED_RAW, 0.55, 0.79, 0.40),
-    "blind_rate_decision.jsonl": (RATE_DECISION_ARTICLE, 0.64, 0.64, 0.32),
-    "blind_cave_rescue.jsonl": (CAVE_RESCUE_ARTICLE, 0.58, 0.66, 0.43),
-    "blind_five_things.jsonl": (FIVE_THINGS_ARTICLE, 0.63, 0.68, 0.32),
-    "blind_factory_closure.jsonl": (FACTORY_CLOSURE_ARTICLE, 0.72, 0.61, 0.17),
+    "blind_seed_12.jsonl": (SEED_RAW, 0.55, 0.79, 0.34),
+    "blind_rate_decision.jsonl": (RATE_DECISION_ARTICLE, 0.64, 0.59, 0.29),
+    "blind_cave_rescue.jsonl": (CAVE_RESCUE_ARTICLE, 0.63, 0.71, 0.33),
+    "blind_five_things.jsonl": (FIVE_THINGS_ARTICLE, 0.66, 0.68, 0.32),
+    "blind_factory_closure.jsonl": (FACTORY_CLOSURE_ARTICLE, 0.72, 0.56, 0.17),
+    # Written while the reader's third comparing round trained (stage 13), in styles no set had
+    # (an archaeology find, an air-accident interim report, a drought-hit harvest in the farming
+    # press, an opinion column) and the bundled article, run once with it: 71.7% / 73.3% / 19.3%
+    # together; with stage 11, 71.1% / 73.3% / 22.5%.
+    "blind_seed_13.jsonl": (SEED_RAW, 0.63, 0.66, 0.32),
+    "blind_archaeology.jsonl": (ARCHAEOLOGY_ARTICLE, 0.70, 0.71, 0.23),
+    "blind_air_accident.jsonl": (AIR_ACCIDENT_ARTICLE, 0.63, 0.71, 0.25),
+    "blind_harvest.jsonl": (HARVEST_ARTICLE, 0.77, 0.62, 0.16),
+    "blind_opinion_column.jsonl": (OPINION_COLUMN_ARTICLE, 0.68, 0.76, 0.23),
 }
 
 
@@ -223,10 +236,12 @@ def test_every_expected_phrase_is_in_its_article(question_set: str) -> None:
 # context against 50.6% on their own; on the development set (19 + 4 turns) 63.2% against 68.4%
 # on their own (one turn), 50.0% and 10.5%, so there the context no longer has to win. With the
 # reader of stage 11: 60.9%, 67.4%, 18.4% in context against 54.0% on their own; on the
-# development set 63.2% against 68.4% (50.0% and 10.5%).
+# development set 63.2% against 68.4% (50.0% and 10.5%). With stage 13: 60.9%, 71.7%, 18.4% in
+# context against 56.3% on their own; on the development set 68.4% against 73.7% (one of its
+# four unanswerable turns declined, 25.0%, and 5.3%).
 CONVERSATION_FLOORS = {
-    "conversations_dev.jsonl": (0.60, 0.46, 0.15, False),
-    "conversations.jsonl": (0.57, 0.63, 0.23, True),
+    "conversations_dev.jsonl": (0.65, 0.21, 0.10, False),
+    "conversations.jsonl": (0.57, 0.67, 0.23, True),
 }
 ARTICLES = {path.name: path for path in (SEED_RAW, SECOND_ARTICLE, THIRD_ARTICLE, FOURTH_ARTICLE)}
 ARTICLES["reuters-china-un-north-korea-rights.txt"] = SEED_RAW
