@@ -22,6 +22,7 @@ from bot.engine.evaluation import (
     Case,
     Conversation,
     Scores,
+    article_of,
     first_quote,
     read_cases,
     read_conversations,
@@ -36,206 +37,104 @@ import reader_data  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
 SETS = {
-    "seed dev": (
-        EVAL / "seed_dev.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "seed held-out": (
-        EVAL / "seed_heldout.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "second article": (
-        EVAL / "second_article.jsonl",
-        EVAL / "articles" / "harbor-ferry-electric.md",
-    ),
+    "seed dev": EVAL / "seed_dev.jsonl",
+    "seed held-out": EVAL / "seed_heldout.jsonl",
+    "second article": EVAL / "second_article.jsonl",
     # Written by writers who never saw the engine, to choose between reader models on news
     # (the decision is not fitted on them); read and looked into since, so development sets.
-    "dev strike": (EVAL / "dev_strike.jsonl", EVAL / "articles" / "strike-story.txt"),
-    "dev storm": (EVAL / "dev_storm.jsonl", EVAL / "articles" / "storm-story.txt"),
-    "dev business": (EVAL / "dev_business.jsonl", EVAL / "articles" / "business-results.txt"),
+    "dev strike": EVAL / "dev_strike.jsonl",
+    "dev storm": EVAL / "dev_storm.jsonl",
+    "dev business": EVAL / "dev_business.jsonl",
     # Written by someone who never saw the engine, and used for measurement only.
-    "blind seed": (
-        EVAL / "blind_seed.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "blind third": (EVAL / "blind_third.jsonl", EVAL / "articles" / "council-budget-wire.txt"),
+    "blind seed": EVAL / "blind_seed.jsonl",
+    "blind third": EVAL / "blind_third.jsonl",
     # Written later, by writers who saw neither the engine nor the other sets.
-    "blind seed 2": (
-        EVAL / "blind_seed_2.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "blind fourth": (EVAL / "blind_fourth.jsonl", EVAL / "articles" / "hospital-sleep-study.txt"),
+    "blind seed 2": EVAL / "blind_seed_2.jsonl",
+    "blind fourth": EVAL / "blind_fourth.jsonl",
     # Written after the reader was final, by writers who saw neither the engine nor the other
     # sets; the sports report and the court story are theirs too. Run once to measure the reader.
-    "blind reader seed": (
-        EVAL / "blind_reader_seed.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "blind sports": (EVAL / "blind_sports.jsonl", EVAL / "articles" / "sports-match-report.txt"),
-    "blind court": (EVAL / "blind_court.jsonl", EVAL / "articles" / "court-business-story.txt"),
+    "blind reader seed": EVAL / "blind_reader_seed.jsonl",
+    "blind sports": EVAL / "blind_sports.jsonl",
+    "blind court": EVAL / "blind_court.jsonl",
     # Written after the reader learned to point at the answer's words, likewise; the wildfire
     # report and the obituary are theirs too.
-    "blind seed 4": (
-        EVAL / "blind_seed_4.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "blind wildfire": (
-        EVAL / "blind_wildfire.jsonl",
-        EVAL / "articles" / "wildfire-evacuation.txt",
-    ),
-    "blind obituary": (
-        EVAL / "blind_obituary.jsonl",
-        EVAL / "articles" / "obituary-engineer.txt",
-    ),
+    "blind seed 4": EVAL / "blind_seed_4.jsonl",
+    "blind wildfire": EVAL / "blind_wildfire.jsonl",
+    "blind obituary": EVAL / "blind_obituary.jsonl",
     # Written after the reader learned news as chats type it (issue 17), by writers who saw
     # neither the engine nor its training data, half typed messily; run once.
-    "fresh seed": (
-        EVAL / "blind_issue17_seed.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "fresh space": (EVAL / "blind_space.jsonl", EVAL / "articles" / "space-mission.txt"),
-    "fresh tech": (EVAL / "blind_tech.jsonl", EVAL / "articles" / "tech-breach.txt"),
-    "fresh explainer": (EVAL / "blind_explainer.jsonl", EVAL / "articles" / "explainer.txt"),
-    "fresh arts": (EVAL / "blind_arts.jsonl", EVAL / "articles" / "arts-wire.txt"),
+    "fresh seed": EVAL / "blind_issue17_seed.jsonl",
+    "fresh space": EVAL / "blind_space.jsonl",
+    "fresh tech": EVAL / "blind_tech.jsonl",
+    "fresh explainer": EVAL / "blind_explainer.jsonl",
+    "fresh arts": EVAL / "blind_arts.jsonl",
     # Written after the reader's second round on the news questions (issue 17), the same way,
     # in styles no set had: a live blog, a Q&A interview, election results, a product recall.
-    "round2 seed": (
-        EVAL / "blind_seed_5.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round2 live blog": (EVAL / "blind_live_blog.jsonl", EVAL / "articles" / "live-blog.txt"),
-    "round2 interview": (EVAL / "blind_interview.jsonl", EVAL / "articles" / "interview.txt"),
-    "round2 election": (
-        EVAL / "blind_election.jsonl",
-        EVAL / "articles" / "election-results.txt",
-    ),
-    "round2 recall": (EVAL / "blind_recall.jsonl", EVAL / "articles" / "product-recall.txt"),
+    "round2 seed": EVAL / "blind_seed_5.jsonl",
+    "round2 live blog": EVAL / "blind_live_blog.jsonl",
+    "round2 interview": EVAL / "blind_interview.jsonl",
+    "round2 election": EVAL / "blind_election.jsonl",
+    "round2 recall": EVAL / "blind_recall.jsonl",
     # Written after the reader's fourth round (issue 17), the same way, in styles no set had: a
     # theatre review, a weather warning, a transfer-deadline roundup, a company press release.
-    "round3 seed": (
-        EVAL / "blind_seed_6.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round3 review": (EVAL / "blind_review.jsonl", EVAL / "articles" / "review.txt"),
-    "round3 weather": (EVAL / "blind_weather.jsonl", EVAL / "articles" / "weather-warning.txt"),
-    "round3 transfers": (
-        EVAL / "blind_transfers.jsonl",
-        EVAL / "articles" / "transfer-roundup.txt",
-    ),
-    "round3 press release": (
-        EVAL / "blind_press_release.jsonl",
-        EVAL / "articles" / "press-release.txt",
-    ),
+    "round3 seed": EVAL / "blind_seed_6.jsonl",
+    "round3 review": EVAL / "blind_review.jsonl",
+    "round3 weather": EVAL / "blind_weather.jsonl",
+    "round3 transfers": EVAL / "blind_transfers.jsonl",
+    "round3 press release": EVAL / "blind_press_release.jsonl",
     # Written after the reader's fifth round (issue 17), the same way, in styles no set had: a
     # news-in-brief column, a science study report, a consumer money piece, a profile feature.
-    "round4 seed": (
-        EVAL / "blind_seed_7.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round4 news in brief": (
-        EVAL / "blind_news_in_brief.jsonl",
-        EVAL / "articles" / "news-in-brief.txt",
-    ),
-    "round4 study": (EVAL / "blind_study.jsonl", EVAL / "articles" / "study-report.txt"),
-    "round4 money": (EVAL / "blind_money.jsonl", EVAL / "articles" / "money-explainer.txt"),
-    "round4 profile": (EVAL / "blind_profile.jsonl", EVAL / "articles" / "profile.txt"),
+    "round4 seed": EVAL / "blind_seed_7.jsonl",
+    "round4 news in brief": EVAL / "blind_news_in_brief.jsonl",
+    "round4 study": EVAL / "blind_study.jsonl",
+    "round4 money": EVAL / "blind_money.jsonl",
+    "round4 profile": EVAL / "blind_profile.jsonl",
     # Written after the reader's sixth round (measured, not shipped: the seventh was), the same
     # way, in styles no set had: a council planning decision, a data breach, a travel-strike
     # wire report, a fact-check.
-    "round5 seed": (
-        EVAL / "blind_seed_8.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round5 planning": (
-        EVAL / "blind_planning.jsonl",
-        EVAL / "articles" / "planning-decision.txt",
-    ),
-    "round5 breach": (EVAL / "blind_breach.jsonl", EVAL / "articles" / "data-breach.txt"),
-    "round5 travel": (EVAL / "blind_travel.jsonl", EVAL / "articles" / "travel-disruption.txt"),
-    "round5 fact-check": (EVAL / "blind_fact_check.jsonl", EVAL / "articles" / "fact-check.txt"),
+    "round5 seed": EVAL / "blind_seed_8.jsonl",
+    "round5 planning": EVAL / "blind_planning.jsonl",
+    "round5 breach": EVAL / "blind_breach.jsonl",
+    "round5 travel": EVAL / "blind_travel.jsonl",
+    "round5 fact-check": EVAL / "blind_fact_check.jsonl",
     # Written after the reader's seventh round, the same way, in styles no set had: exam results
     # day, a police appeal, a festival line-up, an opinion poll.
-    "round6 seed": (
-        EVAL / "blind_seed_9.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round6 exam results": (
-        EVAL / "blind_exam_results.jsonl",
-        EVAL / "articles" / "exam-results.txt",
-    ),
-    "round6 police appeal": (
-        EVAL / "blind_police_appeal.jsonl",
-        EVAL / "articles" / "police-appeal.txt",
-    ),
-    "round6 festival": (EVAL / "blind_festival.jsonl", EVAL / "articles" / "festival-lineup.txt"),
-    "round6 poll": (EVAL / "blind_poll.jsonl", EVAL / "articles" / "opinion-poll.txt"),
+    "round6 seed": EVAL / "blind_seed_9.jsonl",
+    "round6 exam results": EVAL / "blind_exam_results.jsonl",
+    "round6 police appeal": EVAL / "blind_police_appeal.jsonl",
+    "round6 festival": EVAL / "blind_festival.jsonl",
+    "round6 poll": EVAL / "blind_poll.jsonl",
     # Written while a sentence encoder trained on news was tried (not shipped), the same way, in
     # styles no set had: a coroner's inquest, a parliamentary vote, a zoo birth, an awards night.
-    "round7 seed": (
-        EVAL / "blind_seed_10.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round7 inquest": (EVAL / "blind_inquest.jsonl", EVAL / "articles" / "inquest.txt"),
-    "round7 parliament": (
-        EVAL / "blind_parliament.jsonl",
-        EVAL / "articles" / "parliament-vote.txt",
-    ),
-    "round7 zoo": (EVAL / "blind_zoo.jsonl", EVAL / "articles" / "zoo-birth.txt"),
-    "round7 awards": (EVAL / "blind_awards.jsonl", EVAL / "articles" / "awards-night.txt"),
+    "round7 seed": EVAL / "blind_seed_10.jsonl",
+    "round7 inquest": EVAL / "blind_inquest.jsonl",
+    "round7 parliament": EVAL / "blind_parliament.jsonl",
+    "round7 zoo": EVAL / "blind_zoo.jsonl",
+    "round7 awards": EVAL / "blind_awards.jsonl",
     # Written while the decision for the trained encoder was reworked, the same way, in styles
     # no set had: an anniversary commemoration, a shareholder revolt at an AGM, a record auction
     # sale, an ombudsman's ruling.
-    "round8 seed": (
-        EVAL / "blind_seed_11.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round8 anniversary": (EVAL / "blind_anniversary.jsonl", EVAL / "articles" / "anniversary.txt"),
-    "round8 shareholder": (
-        EVAL / "blind_shareholder.jsonl",
-        EVAL / "articles" / "shareholder-revolt.txt",
-    ),
-    "round8 auction": (EVAL / "blind_auction.jsonl", EVAL / "articles" / "auction-sale.txt"),
-    "round8 ombudsman": (
-        EVAL / "blind_ombudsman.jsonl",
-        EVAL / "articles" / "ombudsman-ruling.txt",
-    ),
+    "round8 seed": EVAL / "blind_seed_11.jsonl",
+    "round8 anniversary": EVAL / "blind_anniversary.jsonl",
+    "round8 shareholder": EVAL / "blind_shareholder.jsonl",
+    "round8 auction": EVAL / "blind_auction.jsonl",
+    "round8 ombudsman": EVAL / "blind_ombudsman.jsonl",
     # Written while the reader learned to compare a question's candidates, the same way, in
     # styles no set had: a central bank's rate decision on the wire, a cave rescue told as a
     # timeline, a "five things we learned" listicle, a factory closure.
-    "round9 seed": (
-        EVAL / "blind_seed_12.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round9 rate decision": (
-        EVAL / "blind_rate_decision.jsonl",
-        EVAL / "articles" / "rate-decision.txt",
-    ),
-    "round9 cave rescue": (EVAL / "blind_cave_rescue.jsonl", EVAL / "articles" / "cave-rescue.txt"),
-    "round9 five things": (EVAL / "blind_five_things.jsonl", EVAL / "articles" / "five-things.txt"),
-    "round9 factory closure": (
-        EVAL / "blind_factory_closure.jsonl",
-        EVAL / "articles" / "factory-closure.txt",
-    ),
+    "round9 seed": EVAL / "blind_seed_12.jsonl",
+    "round9 rate decision": EVAL / "blind_rate_decision.jsonl",
+    "round9 cave rescue": EVAL / "blind_cave_rescue.jsonl",
+    "round9 five things": EVAL / "blind_five_things.jsonl",
+    "round9 factory closure": EVAL / "blind_factory_closure.jsonl",
     # Written while the reader's second comparing round trained, the same way, in styles no set
     # had: an archaeology find, an air-accident interim report, a drought-hit harvest in the
     # farming press, an opinion column.
-    "round10 seed": (
-        EVAL / "blind_seed_13.jsonl",
-        ROOT / "corpus" / "reuters-china-un-north-korea-rights.txt",
-    ),
-    "round10 archaeology": (
-        EVAL / "blind_archaeology.jsonl",
-        EVAL / "articles" / "archaeology-find.txt",
-    ),
-    "round10 air accident": (
-        EVAL / "blind_air_accident.jsonl",
-        EVAL / "articles" / "air-accident-report.txt",
-    ),
-    "round10 harvest": (EVAL / "blind_harvest.jsonl", EVAL / "articles" / "harvest-drought.txt"),
-    "round10 opinion column": (
-        EVAL / "blind_opinion_column.jsonl",
-        EVAL / "articles" / "opinion-column.txt",
-    ),
+    "round10 seed": EVAL / "blind_seed_13.jsonl",
+    "round10 archaeology": EVAL / "blind_archaeology.jsonl",
+    "round10 air accident": EVAL / "blind_air_accident.jsonl",
+    "round10 harvest": EVAL / "blind_harvest.jsonl",
+    "round10 opinion column": EVAL / "blind_opinion_column.jsonl",
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -349,11 +248,11 @@ def main() -> int:
         f"{'answer':>7}  n"
     )
     print(f"{'':16} {'':10} {'':>7} {'(unans.)':>9} {'declined':>8} {'shown':>7}")
-    for name, (path, article) in SETS.items():
+    for name, path in SETS.items():
         if args.only not in name:
             continue
         cases = read_cases(path)
-        engine = engine_for(article)
+        engine = engine_for(ARTICLES[article_of(cases)])
         for method, scores in (
             ("rank-bm25", naive_scores(cases, engine)),
             ("engine", engine_scores(cases, engine)),

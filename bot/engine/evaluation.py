@@ -1,8 +1,9 @@
 """Measuring answer quality on a question set: the figures the quality floors and benchmarks use.
 
-A question set is JSON lines: {"id", "q", "expect": [phrases]} where an answer is right when its
-first citation's quote contains one of the phrases (case-insensitive), and an empty list means
-the article does not answer the question, so the right reply is a decline.
+A question set is JSON lines: {"id", "q", "expect": [phrases], "article": its file's name}, where
+an answer is right when its first citation's quote contains one of the phrases
+(case-insensitive), and an empty list means the article does not answer the question, so the
+right reply is a decline.
 """
 
 from __future__ import annotations
@@ -89,6 +90,16 @@ def read_cases(path: Path) -> list[Case]:
             row = json.loads(line)
             cases.append(Case(row["id"], row["q"], tuple(row["expect"]), row.get("article")))
     return cases
+
+
+def article_of(cases: list[Case]) -> str:
+    """The file name of the one article a question set is on: each of its questions names it, so
+    the set says itself what it is measured against."""
+    names = {case.article for case in cases}
+    if len(names) != 1 or None in names:
+        raise ValueError(f"a question set names one article, not {sorted(map(str, names))}")
+    (name,) = names
+    return str(name)
 
 
 def first_quote(reply: Reply) -> tuple[bool, str | None]:
