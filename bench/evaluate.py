@@ -127,9 +127,9 @@ SETS = {
     "round9 cave rescue": EVAL / "blind_cave_rescue.jsonl",
     "round9 five things": EVAL / "blind_five_things.jsonl",
     "round9 factory closure": EVAL / "blind_factory_closure.jsonl",
-    # Written while the reader's second comparing round trained, the same way, in styles no set
-    # had: an archaeology find, an air-accident interim report, a drought-hit harvest in the
-    # farming press, an opinion column.
+    # Written while the reader's second comparing round finished, before the third, the same
+    # way, in styles no set had: an archaeology find, an air-accident interim report, a
+    # drought-hit harvest in the farming press, an opinion column.
     "round10 seed": EVAL / "blind_seed_13.jsonl",
     "round10 archaeology": EVAL / "blind_archaeology.jsonl",
     "round10 air accident": EVAL / "blind_air_accident.jsonl",

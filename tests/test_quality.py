@@ -134,7 +134,7 @@ FLOORS = {
     "blind_cave_rescue.jsonl": (0.63, 0.71, 0.33),
     "blind_five_things.jsonl": (0.66, 0.68, 0.32),
     "blind_factory_closure.jsonl": (0.72, 0.56, 0.17),
-    # Written while the reader's third comparing round trained (stage 13), in styles no set had
+    # Written before the reader's third comparing round (stage 13) trained, in styles no set had
     # (an archaeology find, an air-accident interim report, a drought-hit harvest in the farming
     # press, an opinion column) and the bundled article, run once with it: 71.7% / 73.3% / 19.3%
     # together; with stage 11, 71.1% / 73.3% / 22.5%.
