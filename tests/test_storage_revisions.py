@@ -10,6 +10,7 @@ import hmac
 import secrets
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
@@ -176,6 +177,28 @@ def test_a_sqlite_file_copied_in_another_journal_mode_is_switched_to_wal(tmp_pat
         reopened.migrate()
     finally:
         reopened.close()
+    assert query(sqlite_url(database), "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_a_sqlite_file_another_process_is_writing_is_switched_to_wal_once_it_lets_go(
+    tmp_path: Path,
+) -> None:
+    # SQLite fails the switch at once, not after the busy timeout, while another connection
+    # holds the write lock: as when several bot processes start on a fresh file together.
+    database = tmp_path / DATABASE_FILE_NAME
+    with closing(sqlite3.connect(database, isolation_level=None)) as connection:
+        connection.execute("CREATE TABLE other_process (x)")
+    writer = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    let_go = threading.Timer(0.2, lambda: writer.execute("COMMIT"))
+    let_go.start()
+    storage = Storage.for_data_dir(tmp_path, busy_timeout=30)
+    try:
+        storage.migrate()
+    finally:
+        storage.close()
+        let_go.join()
+        writer.close()
     assert query(sqlite_url(database), "PRAGMA journal_mode") == [("wal",)]
 
 

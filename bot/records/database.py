@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -39,6 +40,9 @@ TCP_USER_TIMEOUT_SECONDS = 30
 # A transaction PostgreSQL gave up so that another could go on (a deadlock, a serialization
 # failure) is run again, this many times in all, before its failure is reported.
 TRANSACTION_ATTEMPTS = 3
+# How long to wait between tries at switching a SQLite file to its write-ahead log while another
+# connection holds the write lock.
+WAL_SWITCH_RETRY_SECONDS = 0.01
 # Execution option read by SQLite's "begin" listener: how the next transaction starts.
 _BEGIN_MODE = "articlebot_begin"
 # The driver every PostgreSQL URL is opened with; hosts hand out plain postgresql:// (or the
@@ -97,6 +101,7 @@ class Database:
 
     def __init__(self, url: str | URL, busy_timeout: float, folder: Path | None = None) -> None:
         self.url = database_url(url)
+        self.busy_timeout = busy_timeout
         self.backend = Backend(self.url.get_backend_name())
         self._folder = folder
         self.in_memory = self.backend is Backend.SQLITE and (
@@ -122,14 +127,28 @@ class Database:
 
         A file copied in some other journal mode that cannot be written is left as it is: it
         can still be read, and its writes fail as READ_ONLY anyway.
+
+        The switch reads the file's header and then takes the write lock within one statement,
+        and SQLite never calls the busy handler for a reader turning writer (two such waiting
+        on each other would wait forever). So while another connection holds the write lock,
+        as when several processes start on a fresh file together, it fails at once however
+        long the busy timeout: it is tried again until that timeout has passed, and is done
+        when another process has switched the file meanwhile.
         """
-        if not self.is_sqlite or self.pragma("PRAGMA journal_mode")[0][0] in ("wal", "memory"):
+        if not self.is_sqlite:
             return
-        try:
-            self.pragma("PRAGMA journal_mode = WAL")
-        except sqlite3.Error as error:
-            if diagnose(error)[0] is not StorageProblem.READ_ONLY:
-                raise
+        deadline = time.monotonic() + self.busy_timeout
+        while self.pragma("PRAGMA journal_mode")[0][0] not in ("wal", "memory"):
+            try:
+                self.pragma("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.Error as error:
+                problem = diagnose(error)[0]
+                if problem is StorageProblem.READ_ONLY:
+                    return
+                if problem is not StorageProblem.LOCKED or time.monotonic() >= deadline:
+                    raise
+                time.sleep(WAL_SWITCH_RETRY_SECONDS)
 
     def run(self, work: Callable[[Connection], T], *, write: bool, lock: int | None = None) -> T:
         """`work` in one transaction; a PostgreSQL transaction given up for another's sake
