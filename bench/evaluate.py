@@ -135,6 +135,14 @@ SETS = {
     "round10 air accident": EVAL / "blind_air_accident.jsonl",
     "round10 harvest": EVAL / "blind_harvest.jsonl",
     "round10 opinion column": EVAL / "blind_opinion_column.jsonl",
+    # Written while the reader's fourth comparing round (with forty new training articles)
+    # trained, the same way, in styles no set had: a school inspection report, a travel
+    # feature, a cup semi-final preview, a consumer-advice column.
+    "round11 seed": EVAL / "blind_seed_14.jsonl",
+    "round11 school inspection": EVAL / "blind_school_inspection.jsonl",
+    "round11 travel feature": EVAL / "blind_travel_feature.jsonl",
+    "round11 match preview": EVAL / "blind_match_preview.jsonl",
+    "round11 consumer advice": EVAL / "blind_consumer_advice.jsonl",
 }
 
 # The blind sets measured together (issue 17's floors are on each group together), by the
@@ -151,6 +159,7 @@ GROUPS = {
     "round8": "five round-8 sets",
     "round9": "five round-9 sets",
     "round10": "five round-10 sets",
+    "round11": "five round-11 sets",
 }
 
 # Conversations: the turns after the first, asked following the turn before, and on their own.
